@@ -1,0 +1,8 @@
+"""Physics as pure functions on arrays: kinematics and jet observables."""
+
+from __future__ import annotations
+
+from heplearn.physics.kinematics import *  # noqa: F403
+from heplearn.physics.kinematics import __all__ as _kinematics_all
+
+__all__ = list(_kinematics_all)
