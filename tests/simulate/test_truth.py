@@ -1,4 +1,3 @@
-import awkward as ak
 import numpy as np
 
 from heplearn.simulate.truth import hard_partons, match_jets, resonance_decays
@@ -20,17 +19,17 @@ def _record():
     px, py = pt * np.cos(phi), pt * np.sin(phi)
     mt = pt  # massless directions are all that matter here
     pz, E = mt * np.sinh(y), mt * np.cosh(y)
-    rec = {
-        "id": ids,
-        "status": status,
-        "mother1": mother1,
-        "daughter1": [0] * 11,
+    return {
+        "event": np.zeros(11, dtype=np.int64),
+        "id": np.array(ids),
+        "status": np.array(status),
+        "mother1": np.array(mother1),
         "px": px,
         "py": py,
         "pz": pz,
         "E": E,
+        "offsets": np.array([0, 11]),
     }
-    return ak.Array([rec]).__class__(ak.zip({k: [v] for k, v in rec.items()}))
 
 
 def test_resonance_decays_follow_the_chain():

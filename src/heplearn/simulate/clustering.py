@@ -13,7 +13,7 @@ import numpy as np
 from heplearn.physics import kinematics as kin
 from heplearn.simulate.cards import JetDefinition, MuonSelection, Selection
 
-__all__ = ["cluster_events", "select_jets", "select_dimuons"]
+__all__ = ["cluster_events", "select_jets", "select_dimuons", "ranges"]
 
 _ALGORITHMS = {
     "antikt": "antikt_algorithm",
@@ -22,73 +22,85 @@ _ALGORITHMS = {
 }
 
 
-def _jagged(flat: np.ndarray, counts: np.ndarray) -> ak.Array:
-    return ak.unflatten(flat, counts)
-
-
 def cluster_events(cands: dict[str, np.ndarray], n_events: int, jet_def: JetDefinition):
-    """Cluster the candidates of ``n_events`` events.
+    """Cluster the candidates of ``n_events`` events with FastJet.
 
-    Returns ``(jets, constituent_index, offsets)``: jagged per-event jets (px, py, pz, E)
-    sorted by decreasing pT, the per-jet indices of their constituents (local to the
-    event) and the per-event offsets into the flat candidate arrays.
+    Returns a dict of flat per-jet arrays: ``event``, ``rank`` (0 = hardest jet of its
+    event), ``px, py, pz, E``, ``n_constituents``, and ``constituents``: the flat indices of
+    each jet's constituents into the candidate arrays, jet after jet.
     """
     import fastjet
 
     counts = np.bincount(cands["event"], minlength=n_events)
     offsets = np.concatenate([[0], np.cumsum(counts)])
     events = ak.zip(
-        {k: _jagged(cands[k].astype(np.float64), counts) for k in ("px", "py", "pz", "E")}
+        {k: ak.unflatten(cands[k].astype(np.float64), counts) for k in ("px", "py", "pz", "E")}
     )
     jd = fastjet.JetDefinition(getattr(fastjet, _ALGORITHMS[jet_def.algorithm]), jet_def.R)
     cs = fastjet.ClusterSequence(events, jd)
     jets = cs.inclusive_jets(min_pt=jet_def.pt_min)
     index = cs.constituent_index(min_pt=jet_def.pt_min)
-    order = ak.argsort(np.hypot(jets["px"], jets["py"]), axis=1, ascending=False)
-    return jets[order], index[order], offsets
+
+    n_jets = ak.to_numpy(ak.num(jets, axis=1))
+    event = np.repeat(np.arange(n_events), n_jets)
+    flat = {k: ak.to_numpy(ak.flatten(jets[k])) for k in ("px", "py", "pz", "E")}
+    n_const = ak.to_numpy(ak.flatten(ak.num(index, axis=2)))
+    local = ak.to_numpy(ak.flatten(index, axis=None))
+    # order jets by event, then decreasing pT
+    order = np.lexsort((-kin.pt(flat["px"], flat["py"]), event))
+    starts = (np.cumsum(n_const) - n_const)[order]
+    take = ranges(starts, n_const[order])
+    global_index = local + np.repeat(offsets[event], n_const)
+    first = np.concatenate([[0], np.cumsum(n_jets)[:-1]])
+    return {
+        "event": event,  # already sorted, the lexsort keeps it so
+        "rank": np.arange(len(event)) - np.repeat(first, n_jets),
+        **{k: v[order] for k, v in flat.items()},
+        "n_constituents": n_const[order],
+        "constituents": global_index[take],
+    }
+
+
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + n)`` for each (s, n), vectorised."""
+    shift = starts - (np.cumsum(lengths) - lengths)
+    return np.arange(int(lengths.sum())) + np.repeat(shift, lengths)
 
 
 def _passes(sel: Selection, px, py, pz, E):
     pt = kin.pt(px, py)
     ok = pt > sel.pt_min
     if sel.pt_max is not None:
-        ok = ok & (pt < sel.pt_max)
+        ok &= pt < sel.pt_max
     if sel.abs_eta_max is not None:
-        ok = ok & (np.abs(kin.eta(px, py, pz)) < sel.abs_eta_max)
+        ok &= np.abs(kin.eta(px, py, pz)) < sel.abs_eta_max
     if sel.abs_rapidity_max is not None:
-        ok = ok & (np.abs(kin.rapidity(pz, E)) < sel.abs_rapidity_max)
+        ok &= np.abs(kin.rapidity(pz, E)) < sel.abs_rapidity_max
     return ok
 
 
-def select_jets(jets: ak.Array, index: ak.Array, offsets: np.ndarray, sel: Selection):
-    """Apply the selection (see :class:`~heplearn.simulate.cards.Selection`).
-
-    Returns flat per-jet arrays ``event, rank`` (0 = hardest of its event), the jet
-    four-momenta, ``mjj`` for ``dijet`` mode, and the flat *global* constituent indices with
-    their per-jet counts.
-    """
-    n_jets = ak.num(jets, axis=1)
-    comp = {k: jets[k] for k in ("px", "py", "pz", "E")}
+def select_jets(jets: dict[str, np.ndarray], n_events: int, sel: Selection) -> dict:
+    """Apply the selection (see :class:`~heplearn.simulate.cards.Selection`) to the output
+    of :func:`cluster_events`; same keys, plus ``mjj`` in ``dijet`` mode."""
+    passes = _passes(sel, jets["px"], jets["py"], jets["pz"], jets["E"])
     if sel.mode == "all":
-        keep = _passes(sel, *comp.values())
+        keep = passes
     else:
         need = 1 if sel.mode == "leading" else 2
-        lead = ak.fill_none(ak.firsts(_passes(sel, *comp.values())), False) & (n_jets >= need)
-        rank = ak.local_index(jets["px"], axis=1)
-        keep = (rank < need) & lead
-    event = ak.to_numpy(ak.flatten(ak.broadcast_arrays(np.arange(len(jets)), jets["px"])[0][keep]))
-    rank = ak.to_numpy(ak.flatten(ak.local_index(jets["px"], axis=1)[keep]))
-    flat = {k: ak.to_numpy(ak.flatten(v[keep])) for k, v in comp.items()}
-    out = {"event": event, "rank": rank, **flat}
+        n_jets = np.bincount(jets["event"], minlength=n_events)
+        lead_ok = np.zeros(n_events, dtype=bool)
+        lead = jets["rank"] == 0
+        lead_ok[jets["event"][lead]] = passes[lead]
+        keep = (jets["rank"] < need) & lead_ok[jets["event"]] & (n_jets[jets["event"]] >= need)
+    starts = np.cumsum(jets["n_constituents"]) - jets["n_constituents"]
+    out = {k: v[keep] for k, v in jets.items() if k != "constituents"}
+    out["constituents"] = jets["constituents"][ranges(starts[keep], out["n_constituents"])]
     if sel.mode == "dijet":
-        pair = {k: ak.to_numpy(ak.sum(v[keep], axis=1)) for k, v in comp.items()}
-        mjj = kin.mass(pair["px"], pair["py"], pair["pz"], pair["E"])
-        out["mjj"] = mjj[event]
-    idx = index[keep]
-    n_const = ak.to_numpy(ak.flatten(ak.num(idx, axis=2)))
-    local = ak.to_numpy(ak.flatten(idx, axis=None))
-    out["constituents"] = local + np.repeat(offsets[event], n_const)
-    out["n_constituents"] = n_const
+        pair = {
+            k: np.bincount(out["event"], weights=out[k], minlength=n_events)
+            for k in ("px", "py", "pz", "E")
+        }
+        out["mjj"] = kin.mass(pair["px"], pair["py"], pair["pz"], pair["E"])[out["event"]]
     return out
 
 

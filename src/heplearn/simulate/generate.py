@@ -29,7 +29,7 @@ from heplearn.errors import HeplearnError
 from heplearn.physics import kinematics as kin
 from heplearn.simulate import truth
 from heplearn.simulate.cards import ProcessCard, Sample, load_process_card
-from heplearn.simulate.clustering import cluster_events, select_dimuons, select_jets
+from heplearn.simulate.clustering import cluster_events, ranges, select_dimuons, select_jets
 from heplearn.simulate.detector import DetectorCard, apply_detector, get_detector
 from heplearn.simulate.pythia import PYTHIA_SEED_MAX, EventBatch, make_pythia, next_batch
 
@@ -99,8 +99,9 @@ def _process_batch(
             "dimuon_mass": kin.mass(dimuon["px"], dimuon["py"], dimuon["pz"], dimuon["E"]),
         }
         cands = {k: v[~in_pair] for k, v in cands.items()}
-    jets, index, offsets = cluster_events(cands, batch.n_events, card.jets)
-    sel = select_jets(jets, index, offsets, card.selection)
+    sel = select_jets(
+        cluster_events(cands, batch.n_events, card.jets), batch.n_events, card.selection
+    )
     keep = event_ok[sel["event"]]
     jet_y = kin.rapidity(sel["pz"], sel["E"])
     jet_phi = kin.phi(sel["px"], sel["py"])
@@ -112,9 +113,8 @@ def _process_batch(
     # quark/gluon origin: the nearest outgoing hard parton within R
     hard = truth.hard_partons(batch.record)
     parton_pid = _nearest_parton(sel["event"], jet_y, jet_phi, hard, card.jets.R)
-    starts = np.concatenate([[0], np.cumsum(sel["n_constituents"])[:-1]])
-    take = _ranges(starts[keep], sel["n_constituents"][keep])
-    cidx = sel["constituents"][take]
+    starts = np.cumsum(sel["n_constituents"]) - sel["n_constituents"]
+    cidx = sel["constituents"][ranges(starts[keep], sel["n_constituents"][keep])]
     out = {
         "event": sel["event"][keep],
         "rank": sel["rank"][keep],
@@ -127,13 +127,6 @@ def _process_batch(
     for name, values in event_fields.items():
         out[name] = values[out["event"]]
     return out
-
-
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenation of arange(s, s + n) for each (s, n), vectorised."""
-    total = int(lengths.sum())
-    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return np.arange(total) + offsets
 
 
 def _nearest_parton(event, jet_y, jet_phi, hard, R) -> np.ndarray:
@@ -318,9 +311,7 @@ def generate(
             report(len(table))
     finally:
         report(None)
-    return writer.finalize(
-        pythia_init={"sqrt_s": card.sqrt_s}, generated_at=time.strftime("%Y-%m-%dT%H:%M:%S")
-    )
+    return writer.finalize()
 
 
 def _shard_task(args):

@@ -72,13 +72,15 @@ def make_pythia(lines: Sequence[str], seed: int, sqrt_s: float):
 class EventBatch:
     """A batch of events: the full record (for truth) and flat final-state particles.
 
-    ``record`` is the awkward event record (``id, status, mother1, daughter1, p, m``);
+    ``record`` holds flat arrays over every entry of every event record (``event, id,
+    status, mother1, px, py, pz, E``) and per-event ``offsets`` (mother indices are local
+    to their event);
     ``final`` holds flat arrays over all final-state particles: ``event, px, py, pz, E, m,
     pid, charge, vertex`` (vertex 0 = this, the primary, interaction).
     """
 
     n_events: int
-    record: ak.Array
+    record: dict[str, np.ndarray]
     final: dict[str, np.ndarray]
 
 
@@ -110,17 +112,18 @@ def next_batch(pythia, n_events: int) -> EventBatch:
         "charge": _charges(pythia, pid),
         "vertex": np.zeros(len(pid), dtype=np.int32),
     }
-    record = ak.zip(
-        {
-            "id": prt["id"],
-            "status": prt["status"],
-            "mother1": prt["mother1"],
-            "daughter1": prt["daughter1"],
-            "px": prt["p"]["px"],
-            "py": prt["p"]["py"],
-            "pz": prt["p"]["pz"],
-            "E": prt["p"]["e"],
-        }
-    )
-    del counts_all
+    # the full record as flat arrays (truth needs mothers and hard-process entries)
+    n_all = ak.to_numpy(counts_all)
+    flat_all = ak.flatten(prt)
+    record = {
+        "event": np.repeat(np.arange(len(n_all)), n_all),
+        "id": ak.to_numpy(flat_all["id"]),
+        "status": ak.to_numpy(flat_all["status"]),
+        "mother1": ak.to_numpy(flat_all["mother1"]),
+        "px": ak.to_numpy(flat_all["p"]["px"]),
+        "py": ak.to_numpy(flat_all["p"]["py"]),
+        "pz": ak.to_numpy(flat_all["p"]["pz"]),
+        "E": ak.to_numpy(flat_all["p"]["e"]),
+        "offsets": np.concatenate([[0], np.cumsum(n_all)]),
+    }
     return EventBatch(n_events=len(counts), record=record, final=final)

@@ -16,7 +16,6 @@ been branched or decayed.
 
 from __future__ import annotations
 
-import awkward as ak
 import numpy as np
 
 from heplearn.physics import kinematics as kin
@@ -26,18 +25,11 @@ __all__ = ["resonance_decays", "hard_partons", "match_jets"]
 _MAX_CHAIN = 64
 
 
-def _flat_record(record: ak.Array):
-    counts = ak.to_numpy(ak.num(record, axis=1))
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    flat = {f: ak.to_numpy(ak.flatten(record[f])) for f in record.fields}
-    flat["event"] = np.repeat(np.arange(len(counts)), counts)
-    return flat, offsets
-
-
-def resonance_decays(record: ak.Array, pid: int) -> dict[str, np.ndarray]:
+def resonance_decays(record: dict[str, np.ndarray], pid: int) -> dict[str, np.ndarray]:
     """Resonances of |PDG id| ``pid`` and the decay quarks that descend from them.
 
-    Every quark (|id| ≤ 5) with |status| = 23 is followed up its ``mother1`` chain (a
+    ``record`` is :attr:`heplearn.simulate.pythia.EventBatch.record`. Every quark
+    (|id| ≤ 5) with |status| = 23 is followed up its ``mother1`` chain (a
     vectorised walk over all events at once) to the nearest ancestor with |id| = ``pid``;
     that ancestor is the last copy of the resonance before its decay. For t → b W,
     W → q q' this collects b, q and q' under the top.
@@ -45,7 +37,7 @@ def resonance_decays(record: ak.Array, pid: int) -> dict[str, np.ndarray]:
     Returns flat arrays: resonances ``res_event, res_index, res_eta, res_phi`` and quarks
     ``q_event, q_owner`` (position in the resonance arrays), ``q_eta, q_phi``.
     """
-    f, offsets = _flat_record(record)
+    f, offsets = record, record["offsets"]
     is_quark = (np.abs(f["id"]) <= 5) & (np.abs(f["id"]) >= 1) & (np.abs(f["status"]) == 23)
     cand = np.flatnonzero(is_quark)
     owner_global = np.full(len(cand), -1)
@@ -81,12 +73,12 @@ def resonance_decays(record: ak.Array, pid: int) -> dict[str, np.ndarray]:
     }
 
 
-def hard_partons(record: ak.Array) -> dict[str, np.ndarray]:
+def hard_partons(record: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Outgoing partons (quarks, including top, or gluons) of the hardest process:
     |status| = 22 or 23 whose mother is an incoming parton (|status| = 21).
 
     Flat arrays ``event, pid, eta, phi`` (``eta`` is the rapidity)."""
-    f, offsets = _flat_record(record)
+    f, offsets = record, record["offsets"]
     abs_id = np.abs(f["id"])
     parton = ((abs_id <= 6) & (abs_id >= 1)) | (abs_id == 21)
     mother = offsets[f["event"]] + np.maximum(f["mother1"], 0)
