@@ -14,11 +14,11 @@ $(BIN)/python:
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet "$(TORCH_PIN)"
-	$(BIN)/pip install --quiet -e ".[plot]" "$(TORCH_PIN)"
+	$(BIN)/pip install --quiet -e . "$(TORCH_PIN)"
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ".[test,plot]" "$(TORCH_PIN)"
+	$(BIN)/pip install --quiet -e ".[test]" "$(TORCH_PIN)"
 	touch $@
 
 install: $(VENV)/.installed
