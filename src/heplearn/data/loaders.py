@@ -43,16 +43,8 @@ __all__ = ["Transform", "JetDataset", "ShardedJetStream", "apply_transform"]
 Transform = Callable[[ak.Array], Mapping[str, Any]]
 
 
-def apply_transform(
-    transform: Transform, table: ak.Array, source: str = "jet table"
-) -> dict[str, torch.Tensor]:
-    """Run ``transform`` on ``table``; check and convert its output to ``len(table)``-row tensors.
-
-    Raises
-    ------
-    FormatError
-        The transform returned something other than a mapping of arrays with one row per jet.
-    """
+def _transform_arrays(transform: Transform, table: ak.Array, source: str) -> dict[str, np.ndarray]:
+    """Run ``transform``; check its output and return it as numpy arrays of len(table) rows."""
     out = transform(table)
     if not isinstance(out, Mapping) or not out:
         raise FormatError(
@@ -60,22 +52,75 @@ def apply_transform(
             f"name -> array, got {type(out).__name__}"
         )
     n = len(table)
-    tensors: dict[str, torch.Tensor] = {}
+    arrays: dict[str, np.ndarray] = {}
     for key, value in out.items():
         if isinstance(value, ak.Array):
             value = ak.to_numpy(value)
-        tensor = value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
-        if tensor.ndim == 0 or tensor.shape[0] != n:
+        elif isinstance(value, torch.Tensor):
+            value = value.detach().cpu().numpy()  # CPU tensors: a view, no copy
+        value = np.asarray(value)
+        if value.ndim == 0 or value.shape[0] != n:
             raise FormatError(
                 f"{source}: transform {_name(transform)} returned {key!r} with shape "
-                f"{tuple(tensor.shape)}; expected {n} rows (one per jet)"
+                f"{value.shape}; expected {n} rows (one per jet)"
             )
-        tensors[str(key)] = tensor
-    return tensors
+        try:
+            torch.from_numpy(value[:0])
+        except TypeError as err:
+            raise FormatError(
+                f"{source}: transform {_name(transform)} returned {key!r} of dtype "
+                f"{value.dtype}, which torch cannot hold; expected numbers or bools"
+            ) from err
+        arrays[str(key)] = value
+    return arrays
+
+
+def apply_transform(
+    transform: Transform, table: ak.Array, source: str = "jet table"
+) -> dict[str, torch.Tensor]:
+    """Run ``transform`` on ``table``; check and convert its output to ``len(table)``-row tensors.
+
+    Numpy arrays (and CPU tensors) are shared, not copied.
+
+    Raises
+    ------
+    FormatError
+        The transform returned something other than a mapping of numeric arrays with one
+        row per jet.
+    """
+    arrays = _transform_arrays(transform, table, source)
+    return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
 
 
 def _name(func: Callable) -> str:
     return getattr(func, "__qualname__", None) or type(func).__name__
+
+
+def _shared_empty(shape: tuple[int, ...], dtype: np.dtype) -> torch.Tensor:
+    """Uninitialised tensor in shared memory (what torch's default_collate does in workers)."""
+    torch_dtype = torch.from_numpy(np.empty(0, dtype=dtype)).dtype
+    new_shared = getattr(torch.UntypedStorage, "_new_shared", None)
+    if new_shared is None:  # private API gone: share_memory_ also copies the empty tensor
+        return torch.empty(shape, dtype=torch_dtype).share_memory_()
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    return torch.empty(0, dtype=torch_dtype).set_(new_shared(nbytes)).view(shape)
+
+
+def _assemble(pieces: list[dict[str, torch.Tensor]], shared: bool) -> dict[str, torch.Tensor]:
+    """One batch from consecutive pieces (dicts of tensors with the same keys)."""
+    if len(pieces) == 1:
+        return pieces[0]
+    batch = {}
+    for key in pieces[0]:
+        parts = [p[key].numpy() for p in pieces]
+        if shared:
+            rows = sum(len(p) for p in parts)
+            out = _shared_empty((rows, *parts[0].shape[1:]), parts[0].dtype)
+            np.concatenate(parts, out=out.numpy())
+        else:
+            out = torch.from_numpy(np.concatenate(parts))
+        batch[key] = out
+    return batch
 
 
 class JetDataset(TorchDataset):
@@ -248,18 +293,33 @@ class ShardedJetStream(IterableDataset):
         worker_id, num_workers = (0, 1) if info is None else (info.id, info.num_workers)
         return rank, world_size, worker_id, num_workers
 
-    def _unit_tensors(self, shard: int, part: int, n_parts: int) -> dict[str, torch.Tensor]:
+    def _unit_tensors(
+        self, shard: int, part: int, n_parts: int, shared: bool
+    ) -> dict[str, torch.Tensor]:
         table = self.dataset.read_shard(shard, self.columns)
         n = len(table)
         lo, hi = (part * n) // n_parts, ((part + 1) * n) // n_parts
         if (lo, hi) != (0, n):
             table = table[lo:hi]
         source = f"{self.dataset.shard_path(shard)} [jets {lo}:{hi}]"
-        tensors = apply_transform(self.transform, table, source)
+        arrays = _transform_arrays(self.transform, table, source)
+        perm = None
         if self.shuffle:
-            rng = np.random.default_rng([self.seed, self.epoch, shard, part])
-            perm = torch.from_numpy(rng.permutation(hi - lo))
-            tensors = {k: v[perm] for k, v in tensors.items()}
+            perm = np.random.default_rng([self.seed, self.epoch, shard, part]).permutation(hi - lo)
+        tensors = {}
+        for key, value in arrays.items():
+            if shared:
+                # In a DataLoader worker, put the unit in shared memory once: its batches are
+                # views of it, which reach the main process without a further copy.
+                out = _shared_empty(value.shape, value.dtype)
+                if perm is None:
+                    np.copyto(out.numpy(), value)
+                else:
+                    np.take(value, perm, axis=0, out=out.numpy())
+            else:
+                # numpy's take is several times faster than torch indexing on CPU
+                out = torch.from_numpy(np.ascontiguousarray(value if perm is None else value[perm]))
+            tensors[key] = out
         return tensors
 
     def iter_units(
@@ -267,30 +327,29 @@ class ShardedJetStream(IterableDataset):
     ) -> Iterator[dict[str, torch.Tensor]]:
         """Yield the jets (or batches) of ``units``, as :meth:`__iter__` does for its own."""
         size = self.batch_size
-        pending: dict[str, torch.Tensor] | None = None  # fewer than `size` jets carried over
+        shared = get_worker_info() is not None and size is not None
+        pending: list[dict[str, torch.Tensor]] = []  # pieces of fewer than `size` jets
+        n_pending = 0
         for unit in units:
-            tensors = self._unit_tensors(*unit)
+            tensors = self._unit_tensors(*unit, shared=shared)
             n = len(next(iter(tensors.values())))
             if size is None:
                 for i in range(n):
                     yield {k: v[i] for k, v in tensors.items()}
                 continue
             start = 0
-            if pending is not None:
-                have = len(next(iter(pending.values())))
-                take = min(size - have, n)
-                pending = {k: torch.cat([pending[k], tensors[k][:take]]) for k in tensors}
-                start = take
-                if have + take == size:
-                    yield pending
-                    pending = None
-            while start + size <= n:
-                yield {k: v[start : start + size] for k, v in tensors.items()}
-                start += size
-            if start < n:
-                pending = {k: v[start:].clone() for k, v in tensors.items()}
-        if pending is not None and not self.drop_last:
-            yield pending
+            while start < n:
+                take = min(size - n_pending, n - start)
+                piece = {k: v[start : start + take] for k, v in tensors.items()}
+                start += take
+                if n_pending + take < size:  # keep a copy, so the unit can be freed
+                    pending.append({k: v.clone() for k, v in piece.items()})
+                    n_pending += take
+                    break
+                yield _assemble([*pending, piece], shared)
+                pending, n_pending = [], 0
+        if pending and not self.drop_last:
+            yield _assemble(pending, shared)
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         return self.iter_units(self.consumer_units(*self._position()))
