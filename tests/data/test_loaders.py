@@ -1,3 +1,6 @@
+import copy
+import pickle
+
 import awkward as ak
 import numpy as np
 import pytest
@@ -123,6 +126,34 @@ def test_shuffle_reproducible_and_changes_with_epoch(dataset):
     assert order(seed=5, epoch=0) == first
     assert order(seed=5, epoch=1) != first
     assert order(seed=6, epoch=0) != first
+
+
+def test_set_epoch_reaches_persistent_workers(dataset):
+    # also holds with multiprocessing_context="spawn" (checked by hand: 6 s, too slow here)
+    stream = ShardedJetStream(dataset, pt_label, batch_size=7, shuffle=True, seed=2)
+    expected = []
+    for epoch in range(2):
+        stream.set_epoch(epoch)
+        expected.append(_ids(stream))
+    loader = DataLoader(
+        stream,
+        batch_size=None,
+        num_workers=1,
+        persistent_workers=True,
+        multiprocessing_context="fork",
+    )
+    for epoch in range(2):
+        stream.set_epoch(epoch)
+        assert _ids(loader) == expected[epoch]
+
+
+def test_copies_get_their_own_epoch(dataset):
+    stream = ShardedJetStream(dataset, pt_label, shuffle=True)
+    stream.set_epoch(3)
+    clone = pickle.loads(pickle.dumps(stream))
+    assert clone.epoch == 3
+    clone.set_epoch(4)
+    assert stream.epoch == 3 and copy.deepcopy(stream).epoch == 3
 
 
 def test_rank_from_environment(dataset, monkeypatch):

@@ -24,8 +24,10 @@ drops it).
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from multiprocessing.context import get_spawning_popen
 from typing import Any
 
 import awkward as ak
@@ -219,8 +221,8 @@ class ShardedJetStream(IterableDataset):
     -----
     Ranks may receive different numbers of jets (up to one shard apart); for DDP training
     write shards of equal size, a multiple of ``world_size * num_workers`` shards, or
-    limit steps per epoch. With ``persistent_workers=True`` the workers keep the epoch they
-    were started with, so :meth:`set_epoch` needs non-persistent workers.
+    limit steps per epoch. The epoch lives in shared memory, so :meth:`set_epoch` reaches
+    DataLoader workers started earlier too (``persistent_workers=True``).
     """
 
     def __init__(
@@ -252,16 +254,35 @@ class ShardedJetStream(IterableDataset):
             raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}")
         self.rank = rank
         self.world_size = world_size
-        self.epoch = 0
+        # Shared with DataLoader workers (also persistent ones), see __getstate__.
+        self._epoch = multiprocessing.RawValue("q", 0)
 
     @property
     def n_jets(self) -> int:
         """Jets in one epoch, over all ranks and workers."""
         return self.dataset.n_jets
 
+    @property
+    def epoch(self) -> int:
+        """The epoch whose shuffled order the next iteration uses (see :meth:`set_epoch`)."""
+        return self._epoch.value
+
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose shuffled order the next iteration uses."""
-        self.epoch = int(epoch)
+        self._epoch.value = int(epoch)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        if get_spawning_popen() is None:
+            # Plain pickling or copying (not a worker being started): a shared value may not
+            # travel that way, so the copy gets its own epoch, starting from the current one.
+            state["_epoch"] = self._epoch.value
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if isinstance(state["_epoch"], int):
+            state["_epoch"] = multiprocessing.RawValue("q", state["_epoch"])
+        self.__dict__.update(state)
 
     def units(self, n_consumers: int = 1) -> list[tuple[int, int, int]]:
         """This epoch's work units ``(shard, part, n_parts)`` in the order they are dealt.
