@@ -1,0 +1,111 @@
+"""Plots of heplearn.evaluation: real PNG files, written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import heplearn.evaluation as ev
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    rng = np.random.default_rng(0)
+    n = 3000
+    y = np.r_[np.ones(n, int), np.zeros(n, int)]
+    mass = np.where(y == 1, rng.normal(172, 15, 2 * n), rng.exponential(60, 2 * n))
+    good = 1 / (1 + np.exp(-(rng.normal(size=2 * n) + 3 * (y - 0.5))))
+    weak = 1 / (1 + np.exp(-(rng.normal(size=2 * n) + 1 * (y - 0.5))))
+    return y, mass, good, weak
+
+
+def _assert_png_only(path: Path, directory: Path) -> None:
+    assert path.is_file() and path.stat().st_size > 1000
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
+    # atomic write: no temporary file is left beside the figure
+    assert sorted(p.name for p in directory.iterdir()) == [path.name]
+
+
+def test_rejection_plot(tmp_path, sample):
+    y, _, good, weak = sample
+    target = tmp_path / "roc.png"
+    out = ev.plot_rejection(
+        {
+            "good": (good, y),
+            "weak": ev.roc_curve(weak, y),
+            "weighted": (weak, y, np.ones_like(weak)),
+        },
+        target,
+        title="test",
+    )
+    assert out == target
+    _assert_png_only(out, tmp_path)
+
+
+def test_sic_plot(tmp_path, sample):
+    y, _, good, weak = sample
+    _assert_png_only(ev.plot_sic({"good": (good, y), "weak": (weak, y)}, tmp_path / "sic.png"),
+                     tmp_path)  # fmt: skip
+
+
+def test_score_distribution_plot(tmp_path, sample):
+    y, _, good, _ = sample
+    out = ev.plot_score_distributions(good, y, tmp_path / "scores.png", log=True, title="good")
+    _assert_png_only(out, tmp_path)
+
+
+def test_calibration_plot(tmp_path, sample):
+    y, _, good, weak = sample
+    out = ev.plot_calibration({"good": (good, y), "weak": (weak, y)}, tmp_path / "calib.png")
+    _assert_png_only(out, tmp_path)
+
+
+def test_sculpting_plot(tmp_path, sample):
+    y, mass, good, _ = sample
+    out = ev.plot_sculpting(good, y, mass, tmp_path / "sculpt.png", mass_range=(0, 300))
+    _assert_png_only(out, tmp_path)
+
+
+def test_learning_curve_plot(tmp_path):
+    n = [1_000, 10_000, 100_000]
+    curves = {
+        "bdt": (n, [0.95, 0.96, 0.965], [0.004, 0.002, 0.001]),
+        "particlenet": (n, [0.90, 0.97, 0.985], [[0.01, 0.003, 0.001], [0.02, 0.004, 0.001]]),
+        "pfn": (n, [0.92, 0.965, 0.98]),
+    }
+    out = ev.plot_learning_curves(curves, tmp_path / "sub" / "learning.png")
+    _assert_png_only(out, tmp_path / "sub")
+
+
+def test_plot_twice_and_other_formats(tmp_path, sample):
+    y, _, good, _ = sample
+    a = ev.plot_score_distributions(good, y, tmp_path / "a.png")
+    first = a.read_bytes()
+    ev.plot_score_distributions(good, y, tmp_path / "a.png")
+    assert a.read_bytes() == first  # no global state leaks between calls
+    pdf = ev.plot_score_distributions(good, y, tmp_path / "a.pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_plot_errors_leave_no_files(tmp_path, sample):
+    y, _, good, _ = sample
+    with pytest.raises(ev.InvalidOptionError, match='unknown format "xyz"'):
+        ev.plot_score_distributions(good, y, tmp_path / "scores.xyz")
+    with pytest.raises(ev.InvalidScoresError, match="min_background=100000"):
+        ev.plot_sic({"good": (good, y)}, tmp_path / "sic.png", min_background=100_000)
+    with pytest.raises(ev.InvalidOptionError, match="no models"):
+        ev.plot_rejection({}, tmp_path / "roc.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_matplotlib_is_imported_lazily():
+    import subprocess
+    import sys
+
+    code = "import sys, heplearn.evaluation; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
