@@ -215,7 +215,9 @@ class RocCurve(NamedTuple):
 
     def auc(self) -> float:
         """Area under the curve, ∫ ε_S dε_B (trapezoidal rule; exact for a step ROC)."""
-        return float(np.trapezoid(self.signal_efficiency, self.background_efficiency))
+        x, y = self.background_efficiency, self.signal_efficiency
+        # by hand: np.trapezoid needs numpy >= 2, np.trapz warns there
+        return float(np.sum(np.diff(x) * (y[1:] + y[:-1])) / 2.0)
 
 
 def _roc(s: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> RocCurve:
