@@ -49,3 +49,18 @@ def test_unknown_detector(tmp_path):
     )
     assert result.exit_code == 2
     assert "Known detectors: none, atlas-like, cms-like" in result.output
+
+
+def test_inspect_tells_what_a_generated_dataset_is(tmp_path):
+    generate("w", tmp_path / "w", n_jets=6, seed=2, workers=1, progress=False)
+    result = runner.invoke(app, ["inspect", str(tmp_path / "w")])
+    assert result.exit_code == 0, result.output
+    assert "heplearn-dataset" in result.output
+    assert "process       w" in result.output
+    assert "1 w" in result.output and "0 qcd" in result.output
+
+
+def test_inspect_missing_path(tmp_path):
+    result = runner.invoke(app, ["inspect", str(tmp_path / "nothing")])
+    assert result.exit_code == 2
+    assert "nothing" in result.output

@@ -84,7 +84,7 @@ def inspect(
     from heplearn.data.readers import inspect as _inspect
 
     info = _inspect(path)
-    _out.print(json.dumps(info, indent=2, default=str) if as_json else format_inspection(info))
+    typer.echo(json.dumps(info, indent=2, default=str) if as_json else format_inspection(info))
 
 
 @app.command()

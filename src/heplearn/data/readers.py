@@ -475,10 +475,14 @@ def inspect(
 
         ds = open_dataset(path)
         info["bytes"] = sum(int(r.get("bytes", 0)) for r in ds.shards)
-        info["contents"] = {"shards": len(ds.shards), "metadata": ds.metadata}
+        info["contents"] = {"shards": len(ds.shards), **_metadata_summary(ds.metadata)}
+        info["metadata"] = ds.metadata
         info["n_jets"] = ds.n_jets
         info["class_counts"] = dict(ds.class_counts)
         names = ds.metadata.get("class_names")
+        if not names and isinstance(ds.metadata.get("labels"), dict):  # generated datasets
+            labels = {int(k): v for k, v in ds.metadata["labels"].items()}
+            names = [labels.get(i, "") for i in range(max(labels) + 1)]
         info["class_names"] = list(names) if names else None
         if ds.shards:
             info["fields"] = _fields(ds.read_shard(0)[:1])
@@ -566,6 +570,25 @@ def _human_bytes(n: int | None) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{n} B"
+
+
+def _metadata_summary(md: Mapping[str, Any]) -> dict[str, str]:
+    """One line per fact a physicist asks of a dataset: where it came from, how it was made."""
+    out: dict[str, str] = {}
+    process = md.get("process")
+    if isinstance(process, Mapping):
+        out["process"] = str(process.get("name"))
+        out["reference"] = " ".join(str(process.get("reference", "")).split())
+    detector = md.get("detector")
+    if isinstance(detector, Mapping):
+        out["detector"] = str(detector.get("name"))
+    for key in ("seed", "pileup_mu", "source_file", "source_format", "source_sha256"):
+        if md.get(key) is not None:
+            out[key] = str(md[key])
+    versions = md.get("versions")
+    if isinstance(versions, Mapping):
+        out["versions"] = ", ".join(f"{k} {v}" for k, v in versions.items())
+    return out
 
 
 def format_inspection(info: Mapping[str, Any]) -> str:
