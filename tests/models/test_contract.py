@@ -1,0 +1,145 @@
+"""One contract for every registered torch model (zuko's tests/test_flows.py style):
+shapes, gradients, determinism, save/load, training signal, padding, ONNX."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from heplearn import models
+
+from .helpers import TORCH_MODELS, add_padding, build, make_batch
+
+# L-GATr's input layer maps the grade-0 (scalar) part of the input multivectors to scalars;
+# four-momenta and the beam spurions have no grade-0 part, and the first attention block
+# sees none either, so these weights always multiply 0.
+STRUCTURALLY_ZERO_GRAD = {
+    ("lgatr", "net.linear_in.mvs2s.weight"),
+    ("lgatr", "net.blocks.0.attention.qkv_module.in_linear.mvs2s.weight"),
+}
+
+
+def inputs_of(model, batch):
+    keys = set(model.inputs) | {"mask"}
+    return {k: v for k, v in batch.items() if k in keys}
+
+
+@pytest.mark.parametrize("name", TORCH_MODELS)
+def test_registry_entry_matches_class(name):
+    info = models.model_info(name)
+    assert info.kind == "torch"
+    assert {"default", "small"} <= set(info.presets)
+    assert "arXiv:" in info.paper
+    cls = info.constructor()
+    assert cls.inputs == info.inputs
+    assert "arXiv:" in cls.__doc__ and "References" in cls.__doc__
+
+
+@pytest.mark.parametrize("name", TORCH_MODELS)
+def test_output_shape_and_gradients(name):
+    model = build(name).train()
+    batch = make_batch()
+    out = model(inputs_of(model, batch))
+    assert out.shape == (4, 2) and out.dtype == torch.float32
+    assert torch.isfinite(out).all()
+    torch.nn.functional.cross_entropy(out, torch.tensor([0, 1, 0, 1])).backward()
+    for pname, p in model.named_parameters():
+        assert p.grad is not None, f"{name}: no gradient reaches {pname}"
+        assert torch.isfinite(p.grad).all(), f"{name}: non-finite gradient in {pname}"
+        if (name, pname) in STRUCTURALLY_ZERO_GRAD:
+            continue
+        assert p.grad.abs().sum() > 0, f"{name}: zero gradient in {pname}"
+
+
+@pytest.mark.parametrize("name", TORCH_MODELS)
+def test_eval_is_deterministic(name):
+    model = build(name).eval()
+    batch = inputs_of(model, make_batch())
+    with torch.no_grad():
+        torch.testing.assert_close(model(batch), model(batch), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", TORCH_MODELS)
+def test_state_dict_round_trip(name):
+    model = build(name, seed=1).eval()
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    buf.seek(0)
+    other = build(name, seed=2).eval()
+    other.load_state_dict(torch.load(buf, weights_only=True))
+    batch = inputs_of(model, make_batch())
+    with torch.no_grad():
+        torch.testing.assert_close(other(batch), model(batch), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", TORCH_MODELS)
+def test_loss_decreases(name):
+    model = build(name).train()
+    batch = inputs_of(model, make_batch(n_real=(12, 5, 9, 3, 14, 7, 10, 2), seed=3))
+    labels = torch.tensor([0, 1, 1, 0, 1, 0, 0, 1])
+    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
+    losses = []
+    for _ in range(25):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(batch), labels)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert np.mean(losses[-3:]) < 0.85 * np.mean(losses[:3]), losses
+
+
+@pytest.mark.parametrize("name", [n for n in TORCH_MODELS if n != "cnn"])
+def test_padding_does_not_change_output(name):
+    model = build(name).eval().double()
+    batch = make_batch(dtype=torch.float64)
+    with torch.no_grad():
+        ref = model(inputs_of(model, batch))
+        padded = model(inputs_of(model, add_padding(batch, 23)))
+    torch.testing.assert_close(padded, ref, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", TORCH_MODELS)
+# torch.onnx.export (TorchScript exporter) warns about its own deprecation and about
+# trace-time constants; neither concerns the model, so only those warnings are ignored here.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+@pytest.mark.filterwarnings("ignore:.*onnx.*:UserWarning")
+def test_onnx_export_matches_torch(name, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    if name == "lgatr":
+        pytest.skip(
+            "lgatr's sparse geometric product is a custom autograd.Function that the "
+            "TorchScript ONNX exporter cannot trace (RuntimeError: unordered_map::at)"
+        )
+    model = build(name).eval()
+    batch = make_batch()
+    keys = sorted(set(model.inputs) | {"mask"})
+
+    class Positional(torch.nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, *tensors):
+            return self.net(dict(zip(keys, tensors, strict=True)))
+
+    with torch.no_grad():
+        want = model(batch).numpy()
+    args = tuple(batch[k] for k in keys)
+    path = tmp_path / f"{name}.onnx"
+    torch.onnx.export(
+        Positional(model).eval(),
+        args,
+        str(path),
+        input_names=keys,
+        output_names=["logits"],
+        dynamo=False,  # the dynamo exporter needs onnxscript, not a dependency
+    )
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    # inputs a model ignores (e.g. the CNN's mask) are pruned from the graph
+    feed = {i.name: batch[i.name].numpy() for i in session.get_inputs()}
+    got = session.run(None, feed)[0]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
