@@ -1,0 +1,87 @@
+"""Training configuration: one typed object, validated once at the boundary.
+
+``TrainConfig.cast`` accepts a config, a dict or nothing (defaults); an invalid field raises
+:class:`~heplearn.errors.InvalidConfigError` naming its path (``optimizer.lr``-style).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from heplearn.errors import HeplearnError
+
+__all__ = ["InvalidConfigError", "TrainConfig"]
+
+
+class InvalidConfigError(HeplearnError):
+    """A training configuration field is invalid; the message names the field."""
+
+
+class TrainConfig(BaseModel):
+    """Everything that fixes a training run (with the dataset and the model name).
+
+    Splits: ``val_fraction`` and ``test_fraction`` of the jets, drawn by ``split_seed``
+    (independent of ``seed``, so repeated trainings share one test set). The test set is
+    never used for model selection: early stopping and the best checkpoint use the
+    validation loss.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = "pfn"
+    preset: Literal["default", "small"] = "small"
+    model_overrides: dict[str, Any] = Field(default_factory=dict)
+    seed: int = 1
+    split_seed: int = 12345
+    val_fraction: float = Field(0.2, gt=0, lt=1)
+    test_fraction: float = Field(0.2, ge=0, lt=1)
+    max_train_jets: int | None = Field(None, gt=0, description="learning curves")
+    max_particles: int = Field(128, gt=0)
+    image_pixels: int = Field(40, gt=0)
+    jet_radius: float = Field(0.8, gt=0, description="R0 for observables and images")
+    batch_size: int = Field(256, gt=0)
+    epochs: int = Field(20, gt=0)
+    optimizer: Literal["adamw", "sgd"] = "adamw"
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(1e-2, ge=0)
+    momentum: float = Field(0.9, ge=0, lt=1)
+    schedule: Literal["cosine", "onecycle", "constant"] = "cosine"
+    warmup_fraction: float = Field(0.05, ge=0, lt=1)
+    early_stopping_patience: int | None = Field(5, gt=0)
+    devices: int | Literal["auto"] = "auto"
+    num_nodes: int = Field(1, gt=0)
+    accelerator: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    precision: Literal["auto", "32", "bf16-mixed"] = "auto"
+    num_workers: int = Field(0, ge=0)
+    progress: bool = True
+
+    @model_validator(mode="after")
+    def _fractions(self) -> TrainConfig:
+        if self.val_fraction + self.test_fraction >= 1:
+            raise ValueError("val_fraction + test_fraction must leave jets for training")
+        return self
+
+    @classmethod
+    def cast(cls, config: TrainConfig | dict[str, Any] | None = None, **updates) -> TrainConfig:
+        """A validated config from a config, a dict or ``None``, with ``updates`` applied."""
+        if isinstance(config, TrainConfig):
+            data = config.model_dump()
+        elif config is None:
+            data = {}
+        elif isinstance(config, dict):
+            data = dict(config)
+        else:
+            raise InvalidConfigError(
+                f"training config must be a TrainConfig or a dict, got {type(config).__name__}"
+            )
+        data.update({k: v for k, v in updates.items() if v is not None})
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or '<config>'}: {e['msg']}"
+                for e in err.errors()
+            )
+            raise InvalidConfigError(f"invalid training config: {problems}") from None

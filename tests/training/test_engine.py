@@ -1,0 +1,165 @@
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from heplearn.errors import FormatError, InputFileError
+from heplearn.training import TrainConfig, load_tagger, predict, split_indices, train
+from heplearn.training.config import InvalidConfigError
+from heplearn.training.engine import evaluate, export_onnx, subset, train_on_arrays
+from heplearn.training.inputs import build_inputs, required_inputs
+from heplearn.training.losses import weighted_cross_entropy
+from heplearn.training.module import TrainingDivergedError, warmup_cosine
+
+FAST = {"epochs": 2, "batch_size": 64, "max_particles": 16, "progress": False}
+
+
+def test_splits_are_disjoint_complete_and_reproducible():
+    s = split_indices(1000, 0.2, 0.1, seed=3)
+    assert (len(s["train"]), len(s["val"]), len(s["test"])) == (700, 200, 100)
+    everything = np.concatenate(list(s.values()))
+    assert np.array_equal(np.sort(everything), np.arange(1000))
+    again = split_indices(1000, 0.2, 0.1, seed=3)
+    assert all(np.array_equal(s[k], again[k]) for k in s)
+    assert not np.array_equal(s["test"], split_indices(1000, 0.2, 0.1, seed=4)["test"])
+
+
+def test_config_errors_name_the_field():
+    with pytest.raises(InvalidConfigError, match="lr"):
+        TrainConfig.cast({"lr": -1})
+    with pytest.raises(InvalidConfigError, match="val_fraction \\+ test_fraction"):
+        TrainConfig.cast(val_fraction=0.6, test_fraction=0.5)
+    with pytest.raises(InvalidConfigError, match="optimizer"):
+        TrainConfig.cast(optimizer="adam9")
+
+
+def test_weighted_cross_entropy_hand_value_and_duplication():
+    logits = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
+    labels = torch.tensor([1, 0])
+    expected = (np.log(2) + np.log(1 + np.exp(-2))) / 2
+    assert weighted_cross_entropy(logits, labels).item() == pytest.approx(expected)
+    w = torch.tensor([2.0, 1.0])
+    dup = weighted_cross_entropy(logits[[0, 0, 1]], labels[[0, 0, 1]])
+    assert weighted_cross_entropy(logits, labels, w).item() == pytest.approx(dup.item())
+
+
+def test_warmup_cosine_schedule():
+    assert warmup_cosine(0, 100, 10) == pytest.approx(0.1)
+    assert warmup_cosine(9, 100, 10) == pytest.approx(1.0)
+    assert warmup_cosine(10, 100, 10) == pytest.approx(1.0)
+    assert warmup_cosine(55, 100, 10) == pytest.approx(0.5)
+    assert warmup_cosine(100, 100, 10) == pytest.approx(0.0)
+
+
+def _arrays(table, model, **kw):
+    config = TrainConfig.cast(model=model, **{**FAST, **kw})
+    arrays = build_inputs(table, required_inputs(model), config)
+    s = split_indices(len(table), 0.2, 0.2, 1)
+    return config, subset(arrays, s["train"]), subset(arrays, s["val"]), subset(arrays, s["test"])
+
+
+@pytest.mark.parametrize("model", ["pfn", "dnn"])  # dnn has dropout: RNG state must resume
+def test_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path, toy_table, model):
+    config, tr, va, _ = _arrays(toy_table, model, epochs=3, early_stopping_patience=None)
+    train_on_arrays(tr, va, config, tmp_path / "full")
+    train_on_arrays(tr, va, config, tmp_path / "cut", max_epochs=1)
+    train_on_arrays(
+        tr, va, config, tmp_path / "cut", resume=tmp_path / "cut" / "checkpoints" / "last.ckpt"
+    )
+    a = torch.load(tmp_path / "full/checkpoints/last.ckpt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "cut/checkpoints/last.ckpt", weights_only=True)["state_dict"]
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_training_learns_and_the_run_directory_is_complete(tmp_path, toy_table):
+    result = train(toy_table, tmp_path / "run", model="pfn", lr=3e-3, **{**FAST, "epochs": 4})
+    assert result.parameters > 0 and result.best_val_loss < np.log(2)
+    files = {p.name for p in (tmp_path / "run").iterdir()}
+    assert {"config.json", "scaler.json", "checkpoints"} <= files
+    tagger = load_tagger(tmp_path / "run")
+    test = subset(result.extra["arrays"], result.extra["test_index"])
+    scores = predict(tagger, test)
+    assert scores.shape == (len(result.extra["test_index"]),)
+    assert np.all((scores >= 0) & (scores <= 1))
+    metrics = evaluate(tmp_path / "run", toy_table, bootstrap=5)
+    assert metrics["auc"] > 0.8
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert saved["auc"] == pytest.approx(metrics["auc"])
+    assert (tmp_path / "run" / "report.md").is_file()
+
+
+def test_onnx_export_agrees_with_torch(tmp_path, toy_table):
+    ort = pytest.importorskip("onnxruntime")
+    result = train(toy_table, tmp_path / "run", model="pfn", **{**FAST, "epochs": 1})
+    path = export_onnx(tmp_path / "run")
+    tagger = load_tagger(tmp_path / "run")
+    test = subset(result.extra["arrays"], result.extra["test_index"][:32])
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    onnx_logits = session.run(None, {n: test[n] for n in names})[0]
+    with torch.no_grad():
+        torch_logits = tagger({n: torch.from_numpy(test[n]) for n in names}).numpy()
+    np.testing.assert_allclose(onnx_logits, torch_logits, atol=1e-5, rtol=1e-5)
+
+
+def test_tabular_model_round_trip(tmp_path, toy_table):
+    result = train(toy_table, tmp_path / "bdt", model="bdt", **FAST)
+    est = load_tagger(tmp_path / "bdt")
+    test = subset(result.extra["arrays"], result.extra["test_index"])
+    s1, s2 = predict(est, test), predict(load_tagger(tmp_path / "bdt"), test)
+    assert np.array_equal(s1, s2)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (open, ("/tmp/heplearn-pwned", "w"))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused(tmp_path, toy_table):
+    train(toy_table, tmp_path / "run", model="pfn", **{**FAST, "epochs": 1})
+    ckpt = tmp_path / "run" / "checkpoints" / "best.ckpt"
+    ckpt.write_bytes(pickle.dumps({"state_dict": _Evil()}))
+    with pytest.raises(FormatError, match="not a loadable heplearn checkpoint"):
+        load_tagger(tmp_path / "run")
+    import os
+
+    assert not os.path.exists("/tmp/heplearn-pwned")
+
+
+def test_corrupted_and_incompatible_checkpoints(tmp_path, toy_table):
+    train(toy_table, tmp_path / "pfn", model="pfn", **{**FAST, "epochs": 1})
+    train(toy_table, tmp_path / "dnn", model="dnn", **{**FAST, "epochs": 1})
+    good = tmp_path / "pfn" / "checkpoints" / "best.ckpt"
+    (tmp_path / "dnn" / "checkpoints" / "best.ckpt").write_bytes(good.read_bytes())
+    with pytest.raises(FormatError, match="does not fit model 'dnn'"):
+        load_tagger(tmp_path / "dnn")
+    good.write_bytes(good.read_bytes()[:100])
+    with pytest.raises(FormatError, match="best.ckpt"):
+        load_tagger(tmp_path / "pfn")
+    with pytest.raises(InputFileError, match="not a heplearn run directory"):
+        load_tagger(tmp_path)
+
+
+def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
+    tmp_path, toy_table
+):
+    config, tr, va, _ = _arrays(toy_table, "pfn", early_stopping_patience=None)
+    train_on_arrays(tr, va, config, tmp_path / "run", max_epochs=1)
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    before = last.read_bytes()
+    bad = dict(tr)
+    bad["features"] = tr["features"].copy()
+    bad["features"][:, 0, 0] = np.nan
+    with pytest.raises(TrainingDivergedError, match="last good checkpoint is kept"):
+        train_on_arrays(bad, va, config, tmp_path / "run", resume=last)
+    assert last.read_bytes() == before
+
+
+def test_one_class_is_refused(tmp_path, toy_table):
+    one = toy_table[np.asarray(toy_table.label) == 1]
+    with pytest.raises(FormatError, match="two classes"):
+        train(one, tmp_path / "x", model="pfn", **FAST)
