@@ -124,5 +124,127 @@ def convert(
     _out.print(f"wrote {result}")
 
 
+@app.command()
+@_friendly
+def train(
+    data: Annotated[Path, typer.Argument(help="dataset directory or any readable file")],
+    model: Annotated[str, typer.Option(help="registered model name")],
+    out: Annotated[Path, typer.Option("--out", help="run directory to write")],
+    preset: Annotated[str, typer.Option(help="small (CPU) or default (paper)")] = "small",
+    epochs: Annotated[int | None, typer.Option(help="maximum epochs")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="jets per batch")] = None,
+    lr: Annotated[float | None, typer.Option(help="learning rate")] = None,
+    optimizer: Annotated[str | None, typer.Option(help="adamw or sgd")] = None,
+    schedule: Annotated[str | None, typer.Option(help="cosine, onecycle, constant")] = None,
+    seed: Annotated[int | None, typer.Option(help="training seed")] = None,
+    max_particles: Annotated[int | None, typer.Option(help="constituents per jet")] = None,
+    devices: Annotated[str | None, typer.Option(help="devices (auto or a number)")] = None,
+    num_nodes: Annotated[int | None, typer.Option(help="nodes for DDP")] = None,
+    resume: Annotated[Path | None, typer.Option(help="checkpoint to continue from")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML/JSON TrainConfig file")] = None,
+) -> None:
+    """Train a tagger; the run directory gets the config, checkpoints and metrics."""
+    from heplearn.training import train as _train
+    from heplearn.training.engine import evaluate as _evaluate
+
+    base = _read_config_file(config) if config else None
+    result = _train(
+        data,
+        out,
+        base,
+        resume=resume,
+        model=model,
+        preset=preset,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        optimizer=optimizer,
+        schedule=schedule,
+        seed=seed,
+        max_particles=max_particles,
+        devices=None if devices is None else (devices if devices == "auto" else int(devices)),
+        num_nodes=num_nodes,
+    )
+    metrics = _evaluate(result.run_dir, data)
+    _out.print(
+        f"{model}: {result.parameters} parameters, {result.train_seconds:.0f} s; test AUC "
+        f"{metrics['auc']:.4f}, 1/eps_B(0.3) {metrics['rejection_at_0.3']:.1f}; wrote {out}"
+    )
+
+
+def _read_config_file(path: Path) -> dict:
+    import yaml
+
+    if not path.is_file():
+        raise HeplearnError(f"config file {str(path)!r} does not exist")
+    data = yaml.safe_load(path.read_text())  # JSON is YAML too
+    if not isinstance(data, dict):
+        raise HeplearnError(f"{path}: expected a mapping of TrainConfig fields")
+    return data
+
+
+@app.command()
+@_friendly
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory from heplearn train")],
+    data: Annotated[Path | None, typer.Option(help="data (default: the run's own)")] = None,
+    bootstrap: Annotated[int, typer.Option(help="bootstrap resamples")] = 100,
+) -> None:
+    """Evaluate a trained run on its held-out test split (metrics, plots, report)."""
+    from heplearn.training.engine import evaluate as _evaluate
+
+    metrics = _evaluate(run_dir, data, bootstrap=bootstrap)
+    typer.echo(json.dumps({k: metrics[k] for k in sorted(metrics)}, indent=2, default=str))
+
+
+@app.command("export-onnx")
+@_friendly
+def export_onnx(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory from heplearn train")],
+    out: Annotated[Path | None, typer.Option(help="ONNX file (default RUN/model.onnx)")] = None,
+) -> None:
+    """Export a trained tagger (input scaling included) to ONNX."""
+    from heplearn.training.engine import export_onnx as _export
+
+    _out.print(f"wrote {_export(run_dir, out)}")
+
+
+@app.command()
+@_friendly
+def landscape(
+    process: Annotated[str, typer.Argument(help="top or qg")] = "top",
+    quick: Annotated[bool, typer.Option("--quick", help="2-core CPU sizes (default)")] = False,
+    full: Annotated[bool, typer.Option("--full", help="published sizes, for a GPU")] = False,
+    data: Annotated[Path | None, typer.Option(help="use this dataset")] = None,
+    models: Annotated[
+        list[str] | None, typer.Option("--models", help="models to compare; repeat")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="output directory")] = Path("runs/landscape"),
+    seed: Annotated[int, typer.Option(help="seed of data and training")] = 1,
+    workers: Annotated[int | None, typer.Option(help="Dask workers for generation")] = None,
+    learning_curve: Annotated[
+        bool, typer.Option("--learning-curve", help="AUC and 1/eps_B vs training size")
+    ] = False,
+) -> None:
+    """Train and compare the tagger landscape; print the table, write landscape.json."""
+    from heplearn.evaluation.landscape import format_table
+    from heplearn.evaluation.landscape import landscape as _landscape
+
+    if quick and full:
+        raise HeplearnError("--quick and --full exclude each other")
+    rows = _landscape(
+        process,
+        mode="full" if full else "quick",
+        data=data,
+        models=models,
+        out=out,
+        seed=seed,
+        workers=workers,
+        learning_curve=learning_curve,
+    )
+    _out.print(format_table(rows))
+    _out.print(f"wrote {out / 'landscape.json'} and {out / 'report.md'}")
+
+
 def main() -> None:  # pragma: no cover
     app()

@@ -221,7 +221,10 @@ def _train_torch(train_arrays, val_arrays, config, run_dir, resume, max_epochs) 
     if not config.progress:  # quiet runs: no banners from Lightning either
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     L.seed_everything(config.seed, workers=True, verbose=False)
-    stats = fit_scaler(train_arrays)
+    from heplearn import models
+
+    consumed = set(models.model_info(config.model).inputs)
+    stats = fit_scaler(train_arrays, keys=tuple(sorted(consumed & {"features", "jet_features"})))
     from heplearn.evaluation.report import write_json
 
     write_json(run_dir / "scaler.json", stats)

@@ -1,0 +1,386 @@
+"""The tagger landscape: the field's top-tagging comparison, end to end on any machine.
+
+Reproduces the structure of "The Machine Learning Landscape of Top Taggers" (Kasieczka,
+Plehn et al., SciPost Phys. 7, 014 (2019), arXiv:1902.09914): one dataset, one fixed
+train/validation/test split, every architecture trained on the same jets, evaluated on the
+same held-out test jets with AUC, accuracy and background rejection 1/ε_B at ε_S = 0.3 and
+0.5 (with bootstrap uncertainties, and as lower bounds where fewer than 20 background jets
+pass), next to two classic, non-ML taggers (the Johns Hopkins tagger and a τ32 cut inside a
+soft-drop mass window).
+
+``quick`` is sized for a 2-core CPU (data generation included, well under 15 minutes);
+``full`` uses the published sample sizes (1.2M/400k/400k) and the default presets, for a GPU.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from heplearn.errors import HeplearnError, UnknownNameError
+
+__all__ = [
+    "LandscapeSize",
+    "SIZES",
+    "CLASSIC_TAGGERS",
+    "default_models",
+    "landscape",
+    "format_table",
+]
+
+
+@dataclass(frozen=True)
+class LandscapeSize:
+    """Sample size and training budget of a landscape run."""
+
+    n_jets: int
+    val_fraction: float
+    test_fraction: float
+    preset: Literal["small", "default"]
+    epochs: int
+    batch_size: int
+    max_particles: int
+    bootstrap: int
+
+
+SIZES = {
+    # 40k jets: 24k train / 8k validation / 8k test (4k background jets in the test set).
+    "quick": LandscapeSize(40_000, 0.2, 0.2, "small", 8, 256, 64, 100),
+    # The reference dataset's 1.2M / 400k / 400k split.
+    "full": LandscapeSize(2_000_000, 0.2, 0.2, "default", 30, 512, 128, 100),
+}
+
+#: Non-ML baselines evaluated beside the trained models.
+CLASSIC_TAGGERS = ("tau32-cut", "jh-tagger")
+
+_DETECTOR = {"top": "atlas-like", "qg": "none"}
+
+
+def default_models(process: str = "top") -> list[str]:
+    """Every model family of the landscape that is installed (L-GATr only with its extra)."""
+    from heplearn import models
+
+    names = [
+        "logreg",
+        "bdt",
+        "dnn",
+        "cnn",
+        "lstm",
+        "pfn",
+        "efn",
+        "particlenet-lite",
+        "particlenet",
+        "part",
+        "lorentznet",
+    ]
+    if "lgatr" in models.available_models() and _lgatr_installed():
+        names.append("lgatr")
+    classic = list(CLASSIC_TAGGERS) if process == "top" else []
+    return classic + names
+
+
+def _lgatr_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("lgatr") is not None
+
+
+def _dataset(process, data, size: LandscapeSize, seed, workers, data_dir: Path) -> Path:
+    """Use ``data`` or make (and cache, by manifest) the landscape's dataset."""
+    if data is not None:
+        return Path(data)
+    from heplearn.simulate import generate
+
+    detector = _DETECTOR.get(process, "none")
+    out = data_dir / f"{process}-{detector}-{size.n_jets}-seed{seed}"
+    # generate() reuses every complete shard whose manifest matches: a cache by manifest
+    generate(process, out, n_jets=size.n_jets, seed=seed, detector=detector, workers=workers)
+    return out
+
+
+def _inference_rate(tagger, arrays, n: int = 4096) -> float:
+    from heplearn.training.engine import predict, subset
+
+    idx = np.arange(min(n, len(arrays["label"])))
+    sample = subset(arrays, idx)
+    predict(tagger, subset(arrays, idx[:64]))  # warm-up
+    t0 = time.perf_counter()
+    predict(tagger, sample)
+    return len(idx) / (time.perf_counter() - t0)
+
+
+def _classic_scores(name: str, table, test_idx, observables) -> tuple[np.ndarray, float]:
+    """Scores of a cut-based tagger and the threshold of its own decision.
+
+    Jets failing its selection (score −inf) tie at one finite score below every passing
+    jet, so the ROC ends at the tagger's working point; the returned threshold separates
+    the two, and the tagger's accuracy is that of this decision (JH: tagged; τ32 cut: inside
+    the soft-drop mass window)."""
+    from heplearn.models.classic import jh_top_tagger, tau32_window_score
+
+    if name == "tau32-cut":
+        s = tau32_window_score({k: v[test_idx] for k, v in observables.items()})
+    elif name == "jh-tagger":
+        s = jh_top_tagger(table[test_idx])["score"]
+    else:
+        raise UnknownNameError(
+            f"Unknown classic tagger {name!r}. Known: {', '.join(CLASSIC_TAGGERS)}"
+        )
+    finite = np.isfinite(s)
+    floor = (s[finite].min() - 1.0) if finite.any() else 0.0
+    return np.where(finite, s, floor), floor + 0.5
+
+
+def _row(name, metrics, parameters, train_seconds, rate) -> dict[str, Any]:
+    row = {
+        "model": name,
+        "parameters": parameters,
+        "auc": metrics["auc"],
+        "accuracy": metrics["accuracy"],
+        "rejection_at_0.3": metrics["rejection_at_0.3"],
+        "rejection_at_0.5": metrics["rejection_at_0.5"],
+        "train_seconds": train_seconds,
+        "inference_jets_per_second": rate,
+    }
+    row.update({k: v for k, v in metrics.items() if k not in row})
+    return row
+
+
+def _learning_curve(
+    names, arrays, splits, config, out: Path, n_points: int = 5
+) -> dict[str, dict[str, list]]:
+    from heplearn.evaluation.metrics import evaluate_scores
+    from heplearn.training.engine import load_tagger, predict, subset, train_on_arrays
+
+    n_train = len(splits["train"])
+    sizes = np.unique(np.geomspace(min(1000, n_train), n_train, n_points).astype(int))
+    curves: dict[str, dict[str, list]] = {}
+    test = subset(arrays, splits["test"])
+    for name in names:
+        rows: dict[str, list] = {"n_train": [], "auc": [], "auc_err": [], "r30": [], "r30_err": []}
+        for n in sizes:
+            cfg = config.model_copy(update={"model": name, "progress": False})
+            run = out / "learning_curve" / f"{name}-{n}"
+            train_on_arrays(
+                subset(arrays, splits["train"][:n]), subset(arrays, splits["val"]), cfg, run
+            )
+            m = evaluate_scores(predict(load_tagger(run), test), test["label"], bootstrap=20)
+            rows["n_train"].append(int(n))
+            rows["auc"].append(m["auc"])
+            rows["auc_err"].append(m["auc_uncertainty"])
+            rows["r30"].append(m["rejection_at_0.3"])
+            rows["r30_err"].append(m["rejection_at_0.3_uncertainty"] or 0.0)
+        curves[name] = rows
+    return curves
+
+
+def landscape(
+    process: str = "top",
+    *,
+    mode: Literal["quick", "full"] = "quick",
+    data: str | os.PathLike | None = None,
+    models: list[str] | None = None,
+    out: str | os.PathLike = "runs/landscape",
+    seed: int = 1,
+    workers: int | None = None,
+    learning_curve: bool = False,
+    data_dir: str | os.PathLike = "data",
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Train and compare taggers; write ``OUT/landscape.json``, ``OUT/report.md`` and figures.
+
+    Parameters
+    ----------
+    process
+        ``top`` (the default: ``atlas-like`` detector level, as the reference dataset) or
+        ``qg``.
+    mode
+        ``quick`` (2-core CPU, small presets) or ``full`` (published sizes, GPU).
+    data
+        An existing dataset (any readable path); default: generate one under ``data_dir``,
+        reused by its manifest on the next run.
+    models
+        Registry names and classic taggers (default: :func:`default_models`).
+
+    Returns
+    -------
+    One dict per model with ``model, parameters, auc, accuracy, rejection_at_0.3,
+    rejection_at_0.5, train_seconds, inference_jets_per_second`` and the uncertainties.
+    """
+    from heplearn import models as registry
+    from heplearn.evaluation.metrics import evaluate_scores
+    from heplearn.evaluation.plots import plot_learning_curves, plot_rejection, plot_sic
+    from heplearn.evaluation.report import write_json, write_report
+    from heplearn.training.config import TrainConfig
+    from heplearn.training.engine import (
+        load_jets,
+        load_tagger,
+        predict,
+        split_indices,
+        subset,
+        train_on_arrays,
+    )
+    from heplearn.training.inputs import build_inputs, required_inputs
+
+    if mode not in SIZES:
+        raise HeplearnError(f"landscape mode must be one of {sorted(SIZES)}, got {mode!r}")
+    size = SIZES[mode]
+    names = list(models) if models else default_models(process)
+    trained = [n for n in names if n not in CLASSIC_TAGGERS]
+    for name in trained:
+        registry.model_info(name)  # unknown names fail before any work
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = _dataset(process, data, size, seed, workers, Path(data_dir))
+    table, source = load_jets(dataset)
+    labels = np.unique(np.asarray(table["label"]))
+    if len(labels) != 2:
+        raise HeplearnError(f"{dataset}: the landscape needs two classes, found {labels}")
+    radius = 0.8 if process == "top" else 0.4
+    config = TrainConfig.cast(
+        None,
+        seed=seed,
+        preset=size.preset,
+        epochs=size.epochs,
+        batch_size=size.batch_size,
+        max_particles=size.max_particles,
+        val_fraction=size.val_fraction,
+        test_fraction=size.test_fraction,
+        jet_radius=radius,
+        progress=progress,
+    )
+    splits = split_indices(len(table), size.val_fraction, size.test_fraction, config.split_seed)
+    keys = required_inputs(trained) if trained else set()
+    need_observables = "tau32-cut" in names or "jet_features" in keys
+    arrays = build_inputs(table, keys | ({"jet_features"} if need_observables else set()), config)
+    test = subset(arrays, splits["test"])
+
+    rows, scores = [], {}
+    for name in names:
+        if name in CLASSIC_TAGGERS:
+            from heplearn.physics.observables import jet_observables
+
+            obs = jet_observables(table, R0=radius) if name == "tau32-cut" else None
+            t0 = time.perf_counter()
+            s, decision = _classic_scores(name, table, splits["test"], obs or {})
+            rate = len(s) / (time.perf_counter() - t0)
+            m = evaluate_scores(
+                s, test["label"], bootstrap=size.bootstrap, seed=seed, accuracy_threshold=decision
+            )
+            rows.append(_row(name, m, 0, 0.0, rate))
+        else:
+            cfg = config.model_copy(update={"model": name})
+            run = out / "models" / name
+            result = train_on_arrays(
+                subset(arrays, splits["train"]),
+                subset(arrays, splits["val"]),
+                cfg,
+                run,
+                source=source,
+            )
+            tagger = load_tagger(run)
+            s = predict(tagger, test)
+            m = evaluate_scores(s, test["label"], bootstrap=size.bootstrap, seed=seed)
+            rate = _inference_rate(tagger, test)
+            rows.append(_row(name, m, result.parameters, result.train_seconds, rate))
+            write_json(run / "metrics.json", rows[-1])
+        scores[name] = (s, test["label"])
+
+    figures = [
+        plot_rejection(scores, out / "rejection.png", title=f"{process} landscape ({mode})"),
+        plot_sic(scores, out / "sic.png"),
+    ]
+    extra = {}
+    if learning_curve:
+        curves = _learning_curve(trained, arrays, splits, config, out)
+        extra["learning_curve"] = curves
+        figures.append(
+            plot_learning_curves(
+                {n: (c["n_train"], c["auc"], c["auc_err"]) for n, c in curves.items()},
+                out / "learning_curve_auc.png",
+            )
+        )
+        figures.append(
+            plot_learning_curves(
+                {n: (c["n_train"], c["r30"], c["r30_err"]) for n, c in curves.items()},
+                out / "learning_curve_r30.png",
+                ylabel="1/ε_B at ε_S = 0.3",
+                log_y=True,
+            )
+        )
+    summary = {
+        "process": process,
+        "mode": mode,
+        "dataset": source,
+        "n_jets": len(table),
+        "splits": {k: int(len(v)) for k, v in splits.items()},
+        "models": rows,
+        **extra,
+    }
+    write_json(out / "landscape.json", rows)
+    write_json(out / "summary.json", summary)
+    write_report(
+        out,
+        f"{process} tagger landscape ({mode})",
+        {r["model"]: r for r in rows},
+        figures,
+        extra_text=_notes(size, source, splits),
+    )
+    return rows
+
+
+def _notes(size: LandscapeSize, source, splits) -> str:
+    return (
+        f"Dataset: {source.get('source')} ({sum(len(v) for v in splits.values())} jets; "
+        f"train {len(splits['train'])}, validation {len(splits['val'])}, test "
+        f"{len(splits['test'])}). Presets: {size.preset}; {size.epochs} epochs at most, "
+        f"early stopping on the validation loss; up to {size.max_particles} constituents per "
+        "jet. Rejections marked as lower bounds had fewer than 20 background test jets "
+        "passing the cut."
+    )
+
+
+def _fmt_rejection(row: dict, eff: str) -> str:
+    value = row[f"rejection_at_{eff}"]
+    if row.get(f"rejection_at_{eff}_is_lower_bound"):
+        return f"> {value:.0f}"
+    err = row.get(f"rejection_at_{eff}_uncertainty")
+    return f"{value:.0f} ± {err:.0f}" if err is not None else f"{value:.0f}"
+
+
+def format_table(rows: list[dict[str, Any]]):
+    """The landscape as a rich table (lower bounds shown as "> N": fewer than 20 background
+    test jets passed that cut)."""
+    from rich.table import Table
+
+    table = Table(title="tagger landscape (test split)")
+    for col in (
+        "model",
+        "parameters",
+        "AUC",
+        "accuracy",
+        "1/εB @ εS=0.3",
+        "1/εB @ εS=0.5",
+        "train s",
+        "inference jets/s",
+    ):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for r in sorted(rows, key=lambda r: r["auc"]):
+        auc_err = r.get("auc_uncertainty")
+        table.add_row(
+            r["model"],
+            f"{r['parameters']:,}",
+            f"{r['auc']:.4f}" + (f" ± {auc_err:.4f}" if auc_err else ""),
+            f"{r['accuracy']:.3f}",
+            _fmt_rejection(r, "0.3"),
+            _fmt_rejection(r, "0.5"),
+            f"{r['train_seconds']:.0f}",
+            f"{r['inference_jets_per_second']:,.0f}",
+        )
+    table.caption = "> N: lower bound, fewer than 20 background test jets pass the cut"
+    return table

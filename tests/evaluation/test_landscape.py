@@ -1,0 +1,107 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from heplearn.cli import app
+from heplearn.data.dataset import write_dataset
+from heplearn.errors import UnknownNameError
+from heplearn.evaluation.landscape import default_models, format_table, landscape
+
+KEYS = {
+    "model",
+    "parameters",
+    "auc",
+    "accuracy",
+    "rejection_at_0.3",
+    "rejection_at_0.5",
+    "train_seconds",
+    "inference_jets_per_second",
+    "rejection_at_0.3_is_lower_bound",
+    "auc_uncertainty",
+}
+
+
+@pytest.fixture(scope="module")
+def toy_dataset(tmp_path_factory, toy_jets):
+    out = tmp_path_factory.mktemp("toy") / "data"
+    write_dataset(toy_jets(400, seed=5), out, metadata={"kind": "toy"})
+    return out
+
+
+def test_landscape_writes_the_table_json_and_report(tmp_path, toy_dataset):
+    rows = landscape(
+        "top",
+        data=toy_dataset,
+        models=["tau32-cut", "logreg", "pfn"],
+        out=tmp_path,
+        progress=False,
+    )
+    assert [r["model"] for r in rows] == ["tau32-cut", "logreg", "pfn"]
+    saved = json.loads((tmp_path / "landscape.json").read_text())
+    assert [r["model"] for r in saved] == ["tau32-cut", "logreg", "pfn"]
+    for row in saved:
+        assert KEYS <= set(row)
+        assert 0.0 <= row["auc"] <= 1.0
+    assert saved[0]["parameters"] == 0 and saved[2]["parameters"] > 0
+    assert (tmp_path / "report.md").read_text().count("pfn") >= 1
+    assert (tmp_path / "rejection.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["splits"]["test"] == 80  # 20% of 400, never used for training
+    assert format_table(rows).row_count == 3
+
+
+def test_unknown_model_fails_before_any_work(tmp_path, toy_dataset):
+    with pytest.raises(UnknownNameError, match='Unknown model "partnet"'):
+        landscape("top", data=toy_dataset, models=["partnet"], out=tmp_path)
+    assert not (tmp_path / "landscape.json").exists()
+
+
+def test_default_models_cover_every_family():
+    names = default_models("top")
+    for family in (
+        "tau32-cut",
+        "jh-tagger",
+        "bdt",
+        "logreg",
+        "dnn",
+        "cnn",
+        "lstm",
+        "pfn",
+        "efn",
+        "particlenet",
+        "part",
+        "lorentznet",
+    ):
+        assert family in names
+    assert "jh-tagger" not in default_models("qg")
+
+
+def test_cli_train_evaluate_export(tmp_path, toy_dataset):
+    runner = CliRunner()
+    run = tmp_path / "run"
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(toy_dataset),
+            "--model",
+            "pfn",
+            "--out",
+            str(run),
+            "--epochs",
+            "2",
+            "--max-particles",
+            "16",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "test AUC" in result.output
+    result = runner.invoke(app, ["evaluate", str(run), "--bootstrap", "5"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["auc"] > 0.5
+    result = runner.invoke(app, ["export-onnx", str(run)])
+    assert result.exit_code == 0, result.output
+    assert (run / "model.onnx").is_file()
+    result = runner.invoke(app, ["train", str(toy_dataset), "--model", "x", "--out", str(run)])
+    assert result.exit_code == 2 and 'Unknown model "x"' in result.output
