@@ -1,0 +1,156 @@
+"""Training and inference throughput (jets/s) of every torch model on CPU.
+
+    python benchmarks/bench_models.py [--threads N] [--particles 128] [--models part ...]
+
+For each model at its ``default`` and ``small`` preset: parameter count, training jets/s
+(forward + backward + AdamW step, train mode) and inference jets/s (eval, no_grad), on toy
+top-like jets with P = 128 slots of which 20–100 are real (random per jet). Batch 256, or
+smaller for the models whose activations scale with P² (``part``, ``lorentznet``, ``lgatr``).
+
+If weaver-core is importable (``pip install weaver-core`` in a benchmark environment, never a
+heplearn dependency), ``particlenet`` and ``part`` are also timed against weaver's reference
+``ParticleNet`` / ``ParticleTransformer`` with the same configuration and inputs.
+Numbers go to stdout; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from heplearn import models
+from heplearn.errors import MissingDependencyError
+
+N_FEATURES = 7
+BATCH = {"part": 64, "lorentznet": 16, "lgatr": 32}
+
+
+def toy_batch(b: int, p: int, seed: int = 0) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    n = torch.randint(20, 101, (b,), generator=g).clamp(max=p)
+    mask = torch.arange(p)[None] < n[:, None]
+    m = mask.float()[..., None]
+    pt = torch.sort(torch.rand(b, p, generator=g) * 100 + 0.5, dim=1, descending=True).values
+    deta, dphi = 0.3 * torch.randn(b, p, generator=g), 0.3 * torch.randn(b, p, generator=g)
+    px, py, pz = pt * torch.cos(dphi), pt * torch.sin(dphi), pt * torch.sinh(deta)
+    e = torch.sqrt(px**2 + py**2 + pz**2)
+    fts = torch.stack(
+        [deta, dphi, pt.log(), e.log(), (pt / 600).log(), (e / 600).log(), deta.hypot(dphi)], -1
+    )
+    return {
+        "features": fts * m,
+        "points": torch.stack([deta, dphi], -1) * m,
+        "vectors": torch.stack([e, px, py, pz], -1) * m,
+        "image": torch.rand(b, 1, 40, 40, generator=g),
+        "mask": mask,
+    }
+
+
+def dims(name: str) -> dict:
+    if name == "cnn":
+        return {"image_size": 40}
+    if name in ("efn", "lorentznet", "lgatr"):
+        return {}
+    return {"n_features": N_FEATURES}
+
+
+def timed(fn, min_time: float = 2.0, min_reps: int = 3) -> float:
+    fn()  # warm-up
+    reps, t0 = 0, time.perf_counter()
+    while reps < min_reps or time.perf_counter() - t0 < min_time:
+        fn()
+        reps += 1
+    return (time.perf_counter() - t0) / reps
+
+
+def throughput(model, batch, forward=None) -> tuple[float, float]:
+    forward = forward or (lambda m, b: m(b))
+    b = batch["mask"].shape[0]
+    labels = torch.randint(0, 2, (b,))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+
+    def train_step():
+        model.train()
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(forward(model, batch), labels).backward()
+        opt.step()
+
+    def infer():
+        model.eval()
+        with torch.no_grad():
+            forward(model, batch)
+
+    return b / timed(train_step), b / timed(infer)
+
+
+def weaver_models():
+    """(name, reference module, forward) for weaver-core's implementations, if installed."""
+    try:
+        from weaver.nn.model.ParticleNet import ParticleNet
+        from weaver.nn.model.ParticleTransformer import ParticleTransformer
+    except ImportError:
+        return []
+    pn = ParticleNet(
+        N_FEATURES, 2,
+        conv_params=[(16, (64, 64, 64)), (16, (128, 128, 128)), (16, (256, 256, 256))],
+        fc_params=[(256, 0.1)], use_fusion=False, use_fts_bn=True, use_counts=True,
+    )  # fmt: skip
+
+    def pn_forward(m, b):
+        mask = b["mask"][:, None].float()
+        return m(b["points"].transpose(1, 2), b["features"].transpose(1, 2).clone(), mask)
+
+    part = ParticleTransformer(N_FEATURES, 2, fc_params=[])
+
+    def part_forward(m, b):
+        v = b["vectors"][..., [1, 2, 3, 0]].transpose(1, 2)
+        return m(b["features"].transpose(1, 2), v, b["mask"][:, None].float())
+
+    return [("particlenet", pn, pn_forward), ("part", part, part_forward)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--particles", type=int, default=128)
+    ap.add_argument("--models", nargs="*", default=None)
+    ap.add_argument("--presets", nargs="*", default=["default", "small"])
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    names = args.models or [
+        n for n in models.available_models() if models.model_info(n).kind == "torch"
+    ]
+    print(f"torch {torch.__version__}, {args.threads} threads, P = {args.particles}")
+    print(f"{'model':<18}{'preset':<9}{'params':>11}{'batch':>7}{'train jets/s':>14}"
+          f"{'infer jets/s':>14}")  # fmt: skip
+    batches: dict[int, dict] = {}
+    for name in names:
+        for preset in args.presets:
+            torch.manual_seed(0)
+            try:
+                model = models.create(name, preset=preset, **dims(name))
+            except MissingDependencyError as err:
+                print(f"{name:<18}{preset:<9} skipped: {err}")
+                break
+            b = BATCH.get(name, 256) if preset == "default" else 256
+            batch = batches.setdefault(b, toy_batch(b, args.particles))
+            params = sum(p.numel() for p in model.parameters())
+            tr, inf = throughput(model, batch)
+            print(f"{name:<18}{preset:<9}{params:>11,}{b:>7}{tr:>14,.0f}{inf:>14,.0f}")
+    refs = [r for r in weaver_models() if r[0] in names]
+    if refs:
+        print("\nweaver-core reference implementations (same configuration and inputs):")
+        for name, ref, fwd in refs:
+            b = BATCH.get(name, 256)
+            batch = batches.setdefault(b, toy_batch(b, args.particles))
+            params = sum(p.numel() for p in ref.parameters())
+            tr, inf = throughput(ref, batch, fwd)
+            print(
+                f"{'weaver ' + name:<18}{'default':<9}{params:>11,}{b:>7}{tr:>14,.0f}{inf:>14,.0f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
