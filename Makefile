@@ -24,9 +24,9 @@ $(VENV)/.installed-test: $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# The main job: the top-tagging landscape at detector level, sized for a 2-core CPU.
 demo: install
-	$(BIN)/heplearn generate top --jets 2000 --detector atlas-like --out runs/demo/top --seed 1
-	$(BIN)/heplearn inspect runs/demo/top
+	$(BIN)/heplearn landscape top --quick --out runs/landscape
 
 test: install-test
 	$(BIN)/python -m pytest -q

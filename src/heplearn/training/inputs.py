@@ -15,27 +15,14 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
+from heplearn.representations.cloud import KINPID_FEATURES
 from heplearn.training.config import TrainConfig
 
 __all__ = ["required_inputs", "build_inputs", "model_dimensions", "PARTICLE_FEATURES"]
 
-#: Particle features given to the networks: kinematics relative to the jet (ParticleNet,
-#: arXiv:1902.08570 Table 1) plus charge and particle-type flags where known.
-PARTICLE_FEATURES = (
-    "deta",
-    "dphi",
-    "log_pt",
-    "log_e",
-    "log_pt_rel",
-    "log_e_rel",
-    "delta_r",
-    "charge",
-    "is_electron",
-    "is_muon",
-    "is_photon",
-    "is_charged_hadron",
-    "is_neutral_hadron",
-)
+#: Particle features given to the networks: kinematics relative to the jet plus charge and
+#: particle-type flags where known (ParT's "kinematics + PID" set, arXiv:2202.03772).
+PARTICLE_FEATURES = KINPID_FEATURES
 
 
 def required_inputs(models: str | Iterable[str]) -> set[str]:
