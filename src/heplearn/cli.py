@@ -242,7 +242,9 @@ def landscape(
         workers=workers,
         learning_curve=learning_curve,
     )
-    _out.print(format_table(rows))
+    # a wide table: when stdout is a file or pipe, do not wrap it at rich's default 80 columns
+    console = _out if _out.is_terminal else Console(width=160)
+    console.print(format_table(rows))
     _out.print(f"wrote {out / 'landscape.json'} and {out / 'report.md'}")
 
 

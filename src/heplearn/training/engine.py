@@ -276,6 +276,8 @@ def _train_torch(train_arrays, val_arrays, config, run_dir, resume, max_epochs) 
     with warnings.catch_warnings():
         # resuming into the run's own checkpoint directory is the point of resuming
         warnings.filterwarnings("ignore", "Checkpoint directory .* exists and is not empty")
+        # Lightning 2.6 calls a torch pytree API that torch 2.13 deprecates (not ours)
+        warnings.filterwarnings("ignore", r"`isinstance\(treespec, LeafSpec\)`", FutureWarning)
         train_loader = _loader(train_arrays, config, shuffle=True)
         train_loader.sampler.epoch_source = module
         trainer.fit(
