@@ -76,8 +76,10 @@ def main() -> None:
     print(f"bare Pythia next():          {bare:8.1f} events/s")
     print(f"Pythia nextBatch():          {batched:8.1f} events/s  ({batched / bare:.2f} of bare)")
     print(f"whole pipeline:              {full:8.1f} events/s  ({full / bare:.2f} of bare)")
-    print(f"selected jets:               {n_jets} ({n_jets / n:.2f} per event, "
-          f"{full * n_jets / n:.1f} jets/s per core)")
+    print(
+        f"selected jets:               {n_jets} ({n_jets / n:.2f} per event, "
+        f"{full * n_jets / n:.1f} jets/s per core)"
+    )
     print(f"Parquet shard writing:       {write_rate:8.0f} jets/s")
 
 
