@@ -66,6 +66,7 @@ __all__ = [
     "DatasetConflictError",
     "shard_name",
     "DatasetWriter",
+    "write_shard_file",
     "write_dataset",
     "Dataset",
     "open_dataset",
@@ -340,6 +341,32 @@ def _sum_counts(records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
 # --------------------------------------------------------------------------- writing
 
 
+def write_shard_file(directory: str | os.PathLike, index: int, table: ak.Array) -> tuple[dict, str]:
+    """Validate ``table`` and write it atomically as ``directory/shard_name(index)``.
+
+    For workers that write their own shards (a Dask worker on the same file system): the
+    returned ``(record, schema)`` goes to :meth:`DatasetWriter.record_shard`, which checks
+    the file's sha256 before accepting it. Contract fields get their contract dtypes.
+    """
+    if not isinstance(index, (int, np.integer)) or isinstance(index, bool) or index < 0:
+        raise ValueError(f"shard index must be an int >= 0, got {index!r}")
+    index = int(index)
+    directory = Path(directory)
+    name = shard_name(index)
+    table = validate_jet_table(table, source=f"{directory / name}")
+    table = _to_contract_dtypes(table)
+    digest, size = _write_parquet_atomic(directory / name, table)
+    record = {
+        "index": index,
+        "file": name,
+        "sha256": digest,
+        "bytes": size,
+        "n_jets": len(table),
+        "class_counts": {str(k): v for k, v in class_counts(table).items()},
+    }
+    return record, str(table.type.content)
+
+
 class DatasetWriter:
     """Write a dataset shard by shard, resumably.
 
@@ -457,24 +484,10 @@ class DatasetWriter:
             The shard record ``{"index", "file", "sha256", "bytes", "n_jets",
             "class_counts"}`` as written to the manifest.
         """
-        if not isinstance(index, (int, np.integer)) or isinstance(index, bool) or index < 0:
-            raise ValueError(f"shard index must be an int >= 0, got {index!r}")
-        index = int(index)
-        if self.n_shards is not None and index >= self.n_shards:
+        is_int = isinstance(index, (int, np.integer)) and not isinstance(index, bool)
+        if self.n_shards is not None and is_int and index >= self.n_shards:
             raise ValueError(f"shard index {index} is out of range for n_shards={self.n_shards}")
-        name = shard_name(index)
-        table = validate_jet_table(table, source=f"{self.directory / name}")
-        table = _to_contract_dtypes(table)
-        schema = str(table.type.content)
-        digest, size = _write_parquet_atomic(self.directory / name, table)
-        record = {
-            "index": index,
-            "file": name,
-            "sha256": digest,
-            "bytes": size,
-            "n_jets": len(table),
-            "class_counts": {str(k): v for k, v in class_counts(table).items()},
-        }
+        record, schema = write_shard_file(self.directory, index, table)
         self._add(record, schema)
         return dict(record)
 

@@ -306,20 +306,32 @@ def generate(
     report = _progress_reporter(progress, n_jets, done_jets)
     args = [(card, det, seed, i, sizes[i], pileup) for i in todo]
     try:
-        for index, table in _run_shards(args, workers, scheduler):
-            writer.write_shard(index, table)
-            report(len(table))
+        for index, result in _run_shards(args, workers, scheduler, Path(out)):
+            if isinstance(result, tuple):  # a local worker wrote the shard itself
+                record, schema = result
+                writer.record_shard(index, record, schema)
+                report(record["n_jets"])
+            else:
+                writer.write_shard(index, result)
+                report(len(result))
     finally:
         report(None)
     return writer.finalize()
 
 
-def _shard_task(args):
+def _shard_task(args, write_dir: Path | None = None):
+    """Make one shard; with ``write_dir`` (workers on the driver's machine) also write it
+    there and return its manifest record instead of shipping the table back."""
     card, det, seed, index, size, pileup = args
-    return index, generate_shard(card, det, seed, index, size, pileup)
+    table = generate_shard(card, det, seed, index, size, pileup)
+    if write_dir is None:
+        return index, table
+    from heplearn.data.dataset import write_shard_file
+
+    return index, write_shard_file(write_dir, index, table)
 
 
-def _run_shards(args, workers: int | None, scheduler: str | None):
+def _run_shards(args, workers: int | None, scheduler: str | None, out: Path):
     if not args:
         return
     workers = workers or os.cpu_count() or 1
@@ -338,7 +350,10 @@ def _run_shards(args, workers: int | None, scheduler: str | None):
         )
         client = Client(cluster)
     try:
-        futures = [client.submit(_shard_task, a, pure=False) for a in args]
+        # a LocalCluster shares the driver's file system: workers write their own shards
+        # (in parallel); a remote cluster ships tables back for the driver to write
+        write_dir = out.resolve() if cluster is not None else None
+        futures = [client.submit(_shard_task, a, write_dir, pure=False) for a in args]
         for future in as_completed(futures):
             yield future.result()
             future.release()
