@@ -75,3 +75,10 @@ def test_cast_accepts_dict_and_card():
     card = load_process_card("qg")
     assert ProcessCard.cast(card) is card
     assert ProcessCard.cast(card.model_dump()) == card
+
+
+def test_a_directory_named_like_a_process_is_not_a_card(tmp_path, monkeypatch):
+    # e.g. after `heplearn generate top --out top`, "top" must still mean the shipped card
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "top").mkdir()
+    assert load_process_card("top").name == "top"

@@ -112,3 +112,5 @@ def test_bad_arguments_are_refused(tmp_path):
         generate("top", tmp_path / "x", n_jets=10, seed=1, pileup=-1, progress=False)
     with pytest.raises(HeplearnError, match="--jets"):
         generate("top", tmp_path / "x", n_jets=0, seed=1, progress=False)
+    with pytest.raises(HeplearnError, match="--workers"):
+        generate("top", tmp_path / "x", n_jets=10, seed=1, workers=0, progress=False)

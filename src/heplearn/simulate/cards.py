@@ -154,7 +154,9 @@ def process_names() -> list[str]:
 def load_process_card(name_or_path: str | Path) -> ProcessCard:
     """Load a shipped card by name (``top``, ``qg``, ...) or a user card from a YAML path."""
     path = Path(name_or_path)
-    if path.suffix.lower() in {".yaml", ".yml"} or path.exists():
+    # a YAML suffix or an existing file is a user card; anything else is a shipped name
+    # (a directory that happens to be called "top", e.g. an --out directory, is not a card)
+    if path.suffix.lower() in {".yaml", ".yml"} or path.is_file():
         if not path.is_file():
             raise InputFileError(f"process card {str(path)!r} does not exist")
     else:

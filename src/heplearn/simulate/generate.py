@@ -288,6 +288,8 @@ def generate(
     det = get_detector(detector)
     if pileup < 0:
         raise HeplearnError(f"--pileup must be >= 0, got {pileup}")
+    if workers is not None and workers < 1:
+        raise HeplearnError(f"--workers must be >= 1, got {workers}")
     sizes = shard_sizes(n_jets, shard_jets)
     metadata: dict[str, Any] = {
         "kind": "heplearn-generated",

@@ -400,7 +400,9 @@ def train(
 
     ``data`` is a heplearn dataset directory, any file a reader understands, or a jet
     table; ``config`` and keyword ``updates`` (e.g. ``model="particlenet", epochs=5``)
-    give the :class:`TrainConfig`. Returns a :class:`TrainResult`.
+    give the :class:`TrainConfig`. Returns a :class:`TrainResult` whose ``extra`` holds
+    the input arrays of every jet (``"arrays"``) and the test-split indices
+    (``"test_index"``), so a notebook can score the test jets without rebuilding inputs.
     """
     from heplearn.training.inputs import build_inputs, required_inputs
 
