@@ -214,6 +214,9 @@ def export_onnx(
 def landscape(
     process: Annotated[str, typer.Argument(help="top or qg")] = "top",
     quick: Annotated[bool, typer.Option("--quick", help="2-core CPU sizes (default)")] = False,
+    medium: Annotated[
+        bool, typer.Option("--medium", help="100k training jets, small presets (CPU, hours)")
+    ] = False,
     full: Annotated[bool, typer.Option("--full", help="published sizes, for a GPU")] = False,
     data: Annotated[Path | None, typer.Option(help="use this dataset")] = None,
     models: Annotated[
@@ -230,11 +233,11 @@ def landscape(
     from heplearn.evaluation.landscape import format_table
     from heplearn.evaluation.landscape import landscape as _landscape
 
-    if quick and full:
-        raise HeplearnError("--quick and --full exclude each other")
+    if quick + medium + full > 1:
+        raise HeplearnError("--quick, --medium and --full exclude each other")
     rows = _landscape(
         process,
-        mode="full" if full else "quick",
+        mode="full" if full else "medium" if medium else "quick",
         data=data,
         models=models,
         out=out,
@@ -246,6 +249,31 @@ def landscape(
     console = _out if _out.is_terminal else Console(width=160)
     console.print(format_table(rows))
     _out.print(f"wrote {out / 'landscape.json'} and {out / 'report.md'}")
+
+
+@app.command()
+@_friendly
+def study(
+    name: Annotated[str, typer.Argument(help="focal, decorrelation, cwola, anomaly, reweighting")],
+    quick: Annotated[bool, typer.Option("--quick", help="2-core CPU sizes (< 15 min)")] = False,
+    data: Annotated[Path | None, typer.Option(help="use this dataset")] = None,
+    out: Annotated[Path | None, typer.Option(help="output directory (default runs/NAME)")] = None,
+    seed: Annotated[int, typer.Option(help="seed of data and training")] = 1,
+    workers: Annotated[int | None, typer.Option(help="Dask workers for generation")] = None,
+) -> None:
+    """Run a physics-aware-learning study: data, training, figures, summary.json, report.md."""
+    from heplearn.studies import run_study
+
+    out = out or Path("runs") / name
+    summary = run_study(name, out, quick=quick, data=data, seed=seed, workers=workers)
+    _out.print_json(data=_jsonable(summary))
+    _out.print(f"wrote {out / 'summary.json'} and {out / 'report.md'}")
+
+
+def _jsonable(obj):
+    from heplearn.evaluation.report import to_jsonable
+
+    return to_jsonable(obj)
 
 
 def main() -> None:  # pragma: no cover

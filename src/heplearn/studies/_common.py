@@ -1,0 +1,57 @@
+"""What every study shares: cached data generation and the summary/report writer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from heplearn.simulate.cards import ProcessCard
+
+__all__ = ["study_dataset", "finish_study", "DATA_DIR"]
+
+#: where studies cache the datasets they generate (reused by manifest on the next run)
+DATA_DIR = Path("data")
+
+
+def study_dataset(
+    card: ProcessCard | str,
+    n_jets: int,
+    *,
+    seed: int,
+    detector: str = "none",
+    workers: int | None = None,
+    progress: bool = True,
+    tag: str | None = None,
+) -> Path:
+    """Generate (or reuse) ``DATA_DIR/{tag or card name}-{detector}-{n_jets}-seed{seed}``.
+
+    :func:`heplearn.simulate.generate` reuses every complete shard whose manifest matches,
+    so a second call with the same arguments costs only the checksum check; a card that
+    differs (e.g. a changed shower setting) must get its own ``tag`` or card name.
+    """
+    from heplearn.simulate import generate
+
+    card = ProcessCard.cast(card)
+    out = DATA_DIR / f"{tag or card.name}-{detector}-{n_jets}-seed{seed}"
+    generate(
+        card, out, n_jets=n_jets, seed=seed, detector=detector, workers=workers, progress=progress
+    )
+    return out
+
+
+def finish_study(
+    out: Path,
+    title: str,
+    summary: dict[str, Any],
+    figures: Sequence[Path] = (),
+    text: str = "",
+    metrics: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write ``OUT/summary.json`` and ``OUT/report.md`` (both atomically) and return the
+    summary. ``metrics`` (flat or per row) becomes the report's table; ``text`` its notes."""
+    from heplearn.evaluation.report import write_json, write_report
+
+    write_json(out / "summary.json", summary)
+    write_report(out, title, metrics or {}, [Path(f) for f in figures], extra_text=text)
+    return summary
