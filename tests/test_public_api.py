@@ -26,6 +26,11 @@ PUBLIC_MODULES = [
     "heplearn.training",
     "heplearn.evaluation",
     "heplearn.evaluation.landscape",
+    "heplearn.reweighting",
+    "heplearn.reweighting.weights",
+    "heplearn.reweighting.classifier",
+    "heplearn.reweighting.label_shift",
+    "heplearn.reweighting.diagnostics",
 ]
 
 

@@ -1,0 +1,412 @@
+"""Study ``reweighting``: simulation-to-data reweighting of quark/gluon jets.
+
+Two demonstrations of :mod:`heplearn.reweighting` on ``qg`` jets (anti-kT R = 0.4,
+500 < p_T < 550 GeV, Pythia 8 particle level):
+
+1. **Covariate shift.** "Simulation" is Pythia with its default final-state shower
+   coupling α_s(M_Z) = 0.1365 (``TimeShower:alphaSvalue``, Monash); "data" is the same
+   process with α_s = 0.12, about 10% fewer constituents per jet. A particle-flow network
+   (``pfn``, small preset) on particle clouds learns the density ratio on one half of the
+   jets (the likelihood-ratio trick, Andreassen & Nachman, arXiv:1907.08209); its weights
+   are applied to the other half and checked on observables the network never saw as
+   inputs (constituent multiplicity, girth, jet mass, p_TD): triangular discriminator Δ
+   before and after, effective sample size, and the held-out AUC of a *fresh* classifier
+   (``bdt`` on the 14 jet observables) trained to separate weighted simulation from data.
+2. **Label shift.** A quark/gluon ``bdt`` trained on labelled simulation (quark fraction
+   0.5) is applied to an unlabelled target sample made from held-out simulated jets with
+   an injected quark fraction of 0.3; EM (Saerens, Latinne, Decaestecker, Neural
+   Computation 14 (2002) 21) estimates the target prior, with a bootstrap error.
+
+``data`` (optional) is a directory holding two heplearn dataset directories,
+``simulation/`` and ``data/`` (each with its ``manifest.json``, as ``heplearn generate``
+writes them); ``simulation`` must carry the quark (1) / gluon (0) labels used by the
+label-shift part. Without it the study generates both samples (cached under ``data/``).
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import awkward as ak
+import numpy as np
+
+from heplearn.errors import HeplearnError, InputFileError
+from heplearn.studies._common import finish_study, study_dataset
+
+__all__ = ["run", "ALPHAS_DEFAULT", "ALPHAS_DATA", "OBSERVABLES", "SIZES", "data_cards"]
+
+#: Pythia 8.3 default of ``TimeShower:alphaSvalue`` (α_s(M_Z) of final-state showers)
+ALPHAS_DEFAULT = 0.1365
+#: the "data" value: about 10% fewer constituents per jet (0.13 gives 5%, below the
+#: statistical resolution of Δ at the quick sizes)
+ALPHAS_DATA = 0.12
+#: observables used to judge the weights (never inputs of the reweighting network)
+OBSERVABLES: dict[str, str] = {
+    "multiplicity": "Constituent multiplicity",
+    "girth": "Girth $g$",
+    "mass": "Jet mass [GeV]",
+    "ptd": "$p_T^D$",
+}
+#: injected quark fraction of the label-shift target
+TARGET_QUARK_FRACTION = 0.3
+
+SIZES: dict[bool, dict[str, Any]] = {
+    True: {  # 2-core CPU, < 15 minutes with generation (~15 qg jets per CPU-second)
+        "n_jets": 10_000,
+        "preset": "small",
+        "epochs": 15,
+        "patience": 4,
+        "n_bootstrap": 200,
+    },
+    False: {  # paper-like: Andreassen & Nachman use O(10^5-10^6) jets per sample
+        "n_jets": 200_000,
+        "preset": "default",
+        "epochs": 40,
+        "patience": 6,
+        "n_bootstrap": 500,
+    },
+}
+
+
+def data_cards():
+    """The "simulation" (shipped ``qg`` card, Pythia defaults) and "data" cards
+    (``TimeShower:alphaSvalue = ALPHAS_DATA``, named ``qg-alphas0.12`` so that the
+    dataset cache keeps them apart)."""
+    from heplearn.simulate.cards import load_process_card
+
+    sim = load_process_card("qg")
+    data = sim.model_copy(
+        update={
+            "name": f"qg-alphas{ALPHAS_DATA}",
+            "pythia": [*sim.pythia, f"TimeShower:alphaSvalue = {ALPHAS_DATA}"],
+        }
+    )
+    return sim, data
+
+
+def _datasets(
+    data: Path | None, n_jets: int, seed: int, workers: int | None, progress: bool
+) -> tuple[Path, Path]:
+    if data is not None:
+        paths = (data / "simulation", data / "data")
+        missing = [str(p) for p in paths if not (p / "manifest.json").is_file()]
+        if missing:
+            raise InputFileError(
+                f"--data {str(data)!r}: the reweighting study needs two heplearn datasets, "
+                f"{data}/simulation (labelled quark=1/gluon=0) and {data}/data; missing "
+                f"{missing}. Leave --data out to generate them."
+            )
+        return paths
+    sim_card, data_card = data_cards()
+    # different seeds: the two samples must be statistically independent
+    sim = study_dataset(sim_card, n_jets, seed=seed, workers=workers, progress=progress)
+    dat = study_dataset(data_card, n_jets, seed=seed + 1, workers=workers, progress=progress)
+    return sim, dat
+
+
+def _observables(table, R0: float) -> dict[str, np.ndarray]:
+    from heplearn.physics.observables import jet_observables
+
+    return jet_observables(table, R0=R0)
+
+
+def _feature_matrix(obs: dict[str, np.ndarray]) -> np.ndarray:
+    from heplearn.physics.observables import OBSERVABLE_NAMES
+
+    return np.stack([obs[k] for k in OBSERVABLE_NAMES], axis=1)
+
+
+def _label_shift(
+    out: Path,
+    X: np.ndarray,
+    labels: np.ndarray,
+    fit: np.ndarray,
+    evaluate: np.ndarray,
+    *,
+    seed: int,
+    n_bootstrap: int,
+    R0: float,
+) -> tuple[dict[str, Any], list[Path]]:
+    """Quark/gluon BDT on the fit half; EM prior of a target made from the other half."""
+    from heplearn.reweighting import (
+        estimate_target_priors,
+        label_shift_weights,
+        plot_reweighted_observable,
+        stratified_split,
+    )
+    from heplearn.training import TrainConfig, load_tagger, predict, train_on_arrays
+
+    config = TrainConfig.cast(model="bdt", progress=False, seed=seed, jet_radius=R0)
+    inner = stratified_split(labels[fit], {"val": 0.2}, seed)
+    arrays = {"jet_features": X[fit], "label": labels[fit]}
+    tr = {k: v[inner["train"]] for k, v in arrays.items()}
+    va = {k: v[inner["val"]] for k, v in arrays.items()}
+    train_on_arrays(tr, va, config, out / "qg_classifier")
+    tagger = load_tagger(out / "qg_classifier")
+    source_prior = float(tr["label"].mean())  # the prior the classifier was trained with
+
+    # target: every held-out gluon jet and as many quark jets as give the injected fraction
+    rng = np.random.default_rng([seed, 2002])
+    gluons = evaluate[labels[evaluate] == 0]
+    quarks = evaluate[labels[evaluate] == 1]
+    f = TARGET_QUARK_FRACTION
+    n_q = min(len(quarks), int(round(len(gluons) * f / (1 - f))))
+    if n_q < 10 or len(gluons) < 10:
+        raise HeplearnError(
+            f"label shift: too few held-out jets ({len(quarks)} quark, {len(gluons)} gluon)"
+        )
+    target = np.sort(np.concatenate([gluons, rng.choice(quarks, n_q, replace=False)]))
+    realised = float(labels[target].mean())
+    post = predict(tagger, {"jet_features": X[target]})
+    est = estimate_target_priors(post, source_prior, n_bootstrap=n_bootstrap, seed=seed)
+    # the held-out labelled source (quark fraction ~0.5) reweighted to the estimated prior
+    src_scores = predict(tagger, {"jet_features": X[evaluate]})
+    w = label_shift_weights(labels[evaluate], float(labels[evaluate].mean()), est.priors[1])
+    fig = plot_reweighted_observable(
+        src_scores,
+        post,
+        w,
+        out / "label_shift_scores.png",
+        xlabel="Quark-vs-gluon BDT score",
+        source_label=f"labelled sim. ($f_q$ = {labels[evaluate].mean():.2f})",
+        target_label=f"target ($f_q$ = {realised:.2f}, unlabelled)",
+        title="Label shift: EM prior",
+    )
+    result = {
+        "prior_true": f,
+        "prior_true_realised": realised,
+        "prior_estimated": float(est.priors[1]),
+        "prior_estimated_uncertainty": float(est.uncertainty[1]),
+        "prior_source": source_prior,
+        "prior_naive_mean_posterior": float(post.mean()),
+        "prior_pull": float((est.priors[1] - realised) / est.uncertainty[1])
+        if est.uncertainty[1] > 0
+        else None,
+        "label_shift": {
+            "classifier": "bdt (small preset) on the 14 jet observables, quark vs gluon",
+            "n_classifier_train": len(tr["label"]),
+            "n_target": len(target),
+            "em_iterations": est.n_iterations,
+            "em_converged": est.converged,
+            "n_bootstrap": n_bootstrap,
+        },
+    }
+    return result, [fig]
+
+
+def run(
+    out: Path,
+    *,
+    quick: bool,
+    data: Path | None,
+    seed: int,
+    workers: int | None,
+    progress: bool,
+) -> dict[str, Any]:
+    """Run the study (see the module docstring) and return its summary."""
+    from heplearn.reweighting import (
+        ClassifierReweighter,
+        effective_sample_size,
+        fresh_classifier_auc,
+        observable_distances,
+        plot_reweighted_observable,
+        plot_weight_distribution,
+        stratified_split,
+    )
+    from heplearn.training import TrainConfig, load_jets
+
+    t_start = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    size = SIZES[bool(quick)]
+    sim_path, data_path = _datasets(data, size["n_jets"], seed, workers, progress)
+    t_data = time.perf_counter() - t_start
+    sim, _ = load_jets(sim_path)
+    dat, _ = load_jets(data_path)
+    for name, table in (("simulation", sim), ("data", dat)):
+        if len(table) < 100:
+            raise HeplearnError(f"{name} sample: {len(table)} jets; the study needs >= 100")
+    sim_card, _ = data_cards()
+    R0 = sim_card.jets.R
+
+    # -- observables (never given to the reweighting network) ----------------------------
+    t0 = time.perf_counter()
+    obs_sim, obs_dat = _observables(sim, R0), _observables(dat, R0)
+    t_obs = time.perf_counter() - t0
+    qg_sim = ak.to_numpy(sim["label"]).astype(np.int64)
+    qg_dat = ak.to_numpy(dat["label"]).astype(np.int64)
+    split_sim = stratified_split(qg_sim, {"evaluate": 0.5}, seed)
+    split_dat = stratified_split(qg_dat, {"evaluate": 0.5}, seed + 1)
+    fit_s, ev_s = split_sim["train"], split_sim["evaluate"]
+    fit_d, ev_d = split_dat["train"], split_dat["evaluate"]
+
+    # -- 1. covariate shift: pfn on particle clouds ------------------------------------
+    config = TrainConfig.cast(
+        model="pfn",
+        preset=size["preset"],
+        epochs=size["epochs"],
+        early_stopping_patience=size["patience"],
+        batch_size=256,
+        lr=1e-3,
+        max_particles=128,
+        jet_radius=R0,
+        seed=seed,
+        split_seed=seed,
+        progress=progress,
+    )
+    reweighter = ClassifierReweighter(
+        config, epsilon=1e-3, weight_quantile=0.999, run_dir=out / "reweighter"
+    )
+    t0 = time.perf_counter()
+    reweighter.fit_samples(sim[fit_s], dat[fit_d])
+    t_fit = time.perf_counter() - t0
+    weights = reweighter.predict_weights(sim[ev_s])
+    ess = effective_sample_size(weights)
+
+    pick = {k: obs_sim[k][ev_s] for k in OBSERVABLES}
+    distances = observable_distances(pick, {k: obs_dat[k][ev_d] for k in OBSERVABLES}, weights)
+
+    t0 = time.perf_counter()
+    fresh_config = {"model": "bdt", "progress": False, "seed": seed, "jet_radius": R0}
+    X_sim, X_dat = _feature_matrix(obs_sim), _feature_matrix(obs_dat)
+    before = fresh_classifier_auc(X_sim[ev_s], X_dat[ev_d], config=fresh_config, seed=seed)
+    after = fresh_classifier_auc(X_sim[ev_s], X_dat[ev_d], weights, config=fresh_config, seed=seed)
+    t_fresh = time.perf_counter() - t0
+
+    figures = [
+        plot_weight_distribution(
+            weights,
+            out / "weights.png",
+            cap=reweighter.weight_cap_,
+            title="pfn weights of held-out simulated jets",
+        )
+    ]
+    for name, label in OBSERVABLES.items():
+        figures.append(
+            plot_reweighted_observable(
+                obs_sim[name][ev_s],
+                obs_dat[name][ev_d],
+                weights,
+                out / f"observable_{name}.png",
+                xlabel=label,
+                source_label=rf"sim. $\alpha_s$ = {ALPHAS_DEFAULT}",
+                target_label=rf"data $\alpha_s$ = {ALPHAS_DATA}",
+            )
+        )
+
+    # -- 2. label shift ------------------------------------------------------------------
+    t0 = time.perf_counter()
+    prior, prior_figures = _label_shift(
+        out, X_sim, qg_sim, fit_s, ev_s, seed=seed, n_bootstrap=size["n_bootstrap"], R0=R0
+    )
+    t_prior = time.perf_counter() - t0
+    figures += prior_figures
+
+    train = reweighter.train_result_
+    summary: dict[str, Any] = {
+        "study": "reweighting",
+        "quick": bool(quick),
+        "seed": seed,
+        "simulation": {
+            "dataset": str(sim_path),
+            "n_jets": len(sim),
+            "process": "qg",
+            "TimeShower:alphaSvalue": ALPHAS_DEFAULT,
+        },
+        "data": {
+            "dataset": str(data_path),
+            "n_jets": len(dat),
+            "process": f"qg-alphas{ALPHAS_DATA}",
+            "TimeShower:alphaSvalue": ALPHAS_DATA,
+        },
+        "n_fit": {"simulation": len(fit_s), "data": len(fit_d)},
+        "n_evaluate": {"simulation": len(ev_s), "data": len(ev_d)},
+        "classifier": {
+            "model": config.model,
+            "preset": config.preset,
+            "inputs": "particle clouds (up to 128 constituents, kinematics + PID features)",
+            "parameters": train.parameters,
+            "epochs_run": train.epochs_run,
+            "train_seconds": train.train_seconds,
+            "epsilon": reweighter.epsilon,
+            "weight_quantile": reweighter.weight_quantile,
+            "prior_ratio": reweighter.prior_ratio_,
+        },
+        "fresh_classifier": {
+            "model": before.model,
+            "inputs": "the 14 jet observables (heplearn.physics.observables.OBSERVABLE_NAMES)",
+            "n_train": before.n_train,
+            "n_test": before.n_test,
+        },
+        "auc_before": before.auc,
+        "auc_before_uncertainty": before.uncertainty,
+        "auc_after": after.auc,
+        "auc_after_uncertainty": after.uncertainty,
+        "effective_sample_size": ess,
+        "effective_sample_size_fraction": ess / len(weights),
+        "n_weighted": len(weights),
+        "weight_mean": float(weights.mean()),
+        "weight_max": float(weights.max()),
+        "weight_cap": reweighter.weight_cap_,
+        "triangular_discriminator": distances,
+        **prior,
+        "timings_s": {
+            "data": t_data,
+            "observables": t_obs,
+            "reweighter_fit": t_fit,
+            "fresh_classifier": t_fresh,
+            "label_shift": t_prior,
+            "total": time.perf_counter() - t_start,
+        },
+        "machine": f"{platform.machine()}, {platform.system()}, python {platform.python_version()}",
+    }
+    metrics: dict[str, Any] = {
+        "auc_before": before.auc,
+        "auc_before_uncertainty": before.uncertainty,
+        "auc_after": after.auc,
+        "auc_after_uncertainty": after.uncertainty,
+        "effective_sample_size": ess,
+        "effective_sample_size_fraction": ess / len(weights),
+    }
+    for name, d in distances.items():
+        metrics[f"delta_{name}_before"] = d["before"]
+        metrics[f"delta_{name}_after"] = d["after"]
+        metrics[f"delta_{name}_expected_from_statistics"] = d["expected_after"]
+    metrics.update(
+        prior_true=prior["prior_true_realised"],
+        prior_estimated=prior["prior_estimated"],
+        prior_estimated_uncertainty=prior["prior_estimated_uncertainty"],
+        prior_naive_mean_posterior=prior["prior_naive_mean_posterior"],
+    )
+    text = (
+        "## Setup\n\n"
+        f"qg jets (Z+jet, anti-kT R = {R0}, 500 < pT < 550 GeV). Simulation: Pythia 8 "
+        f"defaults (TimeShower:alphaSvalue = {ALPHAS_DEFAULT}), {len(sim)} jets; data: "
+        f"TimeShower:alphaSvalue = {ALPHAS_DATA}, {len(dat)} jets. Weights learned by "
+        f"`{config.model}` ({config.preset} preset) on particle clouds from "
+        f"{len(fit_s)} + {len(fit_d)} jets, applied to the disjoint {len(ev_s)} + "
+        f"{len(ev_d)} jets on which every number here is measured. The fresh classifier "
+        f"is a `{before.model}` on the 14 jet observables (trained on half of the "
+        f"evaluation jets, AUC on the other half). Δ is the triangular discriminator; "
+        "'expected from statistics' is its size for two samples of one distribution "
+        "(≈ (B − 1)/4 · (1/N_eff + 1/N)).\n\n"
+        "Label shift: quark/gluon `bdt` on the observables of the fit half "
+        f"(quark fraction {prior['prior_source']:.3f}); target = held-out jets with "
+        f"quark fraction {prior['prior_true_realised']:.3f}; EM prior "
+        f"{prior['prior_estimated']:.3f} ± {prior['prior_estimated_uncertainty']:.3f} "
+        f"(bootstrap, {size['n_bootstrap']} resamples; the mean posterior alone gives "
+        f"{prior['prior_naive_mean_posterior']:.3f}).\n\n"
+        f"Wall time {summary['timings_s']['total']:.0f} s (data "
+        f"{t_data:.0f} s, reweighter {t_fit:.0f} s) on {summary['machine']}."
+    )
+    return finish_study(
+        out,
+        "Reweighting simulation to data (qg jets, shower α_s)",
+        summary,
+        figures,
+        text=text,
+        metrics=metrics,
+    )
