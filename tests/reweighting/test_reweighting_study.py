@@ -1,0 +1,72 @@
+"""The reweighting study without Pythia: its cards, its --data contract, and one end-to-end
+run on toy jets (1 epoch) that checks the summary, figures and report it writes."""
+
+import json
+
+import pytest
+
+from heplearn.data.dataset import write_dataset
+from heplearn.errors import InputFileError
+from heplearn.studies import reweighting as study
+
+
+def test_data_card_differs_only_by_the_shower_coupling():
+    sim, data = study.data_cards()
+    assert sim.name == "qg" and data.name != sim.name  # distinct dataset caches
+    extra = [line for line in data.pythia if line not in sim.pythia]
+    assert extra == [f"TimeShower:alphaSvalue = {study.ALPHAS_DATA}"]
+    assert data.samples == sim.samples and data.selection == sim.selection
+    assert study.ALPHAS_DATA != study.ALPHAS_DEFAULT == 0.1365  # Pythia 8.3 default
+
+
+def test_quick_sizes_fit_the_budget():
+    # ~15 qg jets per CPU-second: two quick samples must generate in ~11 min on 2 cores
+    assert 2 * study.SIZES[True]["n_jets"] / (2 * 15) < 12 * 60
+    assert study.SIZES[False]["n_jets"] >= 100_000
+
+
+def test_data_directory_must_hold_both_samples(tmp_path):
+    (tmp_path / "simulation").mkdir()
+    with pytest.raises(InputFileError, match="simulation.*data"):
+        study.run(tmp_path / "out", quick=True, data=tmp_path, seed=1, workers=None, progress=False)
+
+
+def test_study_end_to_end_on_toy_jets(tmp_path, toy_jets, monkeypatch):
+    write_dataset(toy_jets(400, seed=1), tmp_path / "in" / "simulation")
+    write_dataset(toy_jets(400, seed=2), tmp_path / "in" / "data")
+    tiny = {"n_jets": 400, "preset": "small", "epochs": 1, "patience": 1, "n_bootstrap": 10}
+    monkeypatch.setitem(study.SIZES, True, tiny)
+    out = tmp_path / "out"
+    summary = study.run(out, quick=True, data=tmp_path / "in", seed=3, workers=None, progress=False)
+    on_disk = json.loads((out / "summary.json").read_text())
+    for key in (
+        "auc_before",
+        "auc_after",
+        "effective_sample_size",
+        "triangular_discriminator",
+        "prior_true",
+        "prior_estimated",
+        "prior_estimated_uncertainty",
+        "classifier",
+        "fresh_classifier",
+        "n_fit",
+        "n_evaluate",
+    ):
+        assert key in on_disk, key
+    assert on_disk["classifier"]["model"] == "pfn"
+    assert on_disk["fresh_classifier"]["model"] == "bdt"
+    assert set(on_disk["triangular_discriminator"]) == set(study.OBSERVABLES)
+    for d in on_disk["triangular_discriminator"].values():
+        assert 0 <= d["after"] <= 1 and 0 <= d["before"] <= 1
+    assert 0 < summary["effective_sample_size"] <= summary["n_evaluate"]["simulation"]
+    # fit and evaluation halves are disjoint and cover the samples
+    assert summary["n_fit"]["simulation"] + summary["n_evaluate"]["simulation"] == 400
+    assert summary["prior_true"] == study.TARGET_QUARK_FRACTION
+    assert 0 < summary["prior_estimated"] < 1 and summary["prior_estimated_uncertainty"] > 0
+    figures = ["weights.png", "label_shift_scores.png"]
+    figures += [f"observable_{name}.png" for name in study.OBSERVABLES]
+    for name in figures:
+        assert (out / name).is_file(), name
+    report = (out / "report.md").read_text()
+    assert "auc_after" in report and "observable_multiplicity.png" in report
+    assert not [p for p in out.iterdir() if ".tmp" in p.name]
