@@ -233,3 +233,21 @@ def test_particle_cloud_reweighter_on_toy_jets(toy_jets):
     arrays["features"] = arrays["features"][..., :-1]
     with pytest.raises(ReweightingError, match="feature dimension mismatch for 'features'"):
         rw.predict_weights(arrays)
+
+
+@pytest.mark.parametrize(
+    ("kw", "ratio"),
+    [
+        ({"calibration": "platt"}, 4.0),  # calibrated on a split with the fit's odds
+        ({"config": quiet("logreg", balance_classes=True)}, 1.0),  # engine balances
+        # balanced training, but the calibration restores the fit's odds
+        ({"config": quiet("logreg", balance_classes=True), "calibration": "platt"}, 4.0),
+    ],
+)
+def test_prior_ratio_follows_what_the_output_means(gaussians, kw, ratio):
+    fit_source, target, _ = gaussians
+    kw = {"config": quiet("logreg"), **kw}
+    rw = ClassifierReweighter(kw.pop("config"), **kw).fit_samples(fit_source, target[: N // 4])
+    assert rw.prior_ratio_ == pytest.approx(ratio, rel=0.03)
+    grid = np.linspace(-1.0, 1.5, 6)[:, None]
+    np.testing.assert_allclose(rw.predict_weights(grid), exact_ratio(grid[:, 0]), rtol=0.2)

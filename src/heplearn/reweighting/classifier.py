@@ -228,7 +228,8 @@ class ClassifierReweighter:
     classifier_ : torch module or tabular estimator
         The trained classifier (eval mode).
     prior_ratio_ : float
-        Σ w_source / Σ w_target of the events the classifier was trained on.
+        Σ w_source / Σ w_target of the events the classifier was trained on (of the
+        calibration split when recalibrated; 1 with ``config.balance_classes``).
     weight_cap_ : float
         The resolved weight cap (``inf`` when none).
     calibration_ : str or None
@@ -392,6 +393,16 @@ class ClassifierReweighter:
                 )
 
     # -- fitting -------------------------------------------------------------------------
+    def _prior_ratio(self, arrays: dict[str, np.ndarray], balanced: bool | None = None) -> float:
+        """Σ w_source / Σ w_target of ``arrays``: the class odds the classifier output
+        carries (1 when the engine balances the classes, ``config.balance_classes``)."""
+        if balanced is None:
+            balanced = bool(getattr(self.config_, "balance_classes", False))
+        if balanced:
+            return 1.0
+        w = arrays.get("weight", np.ones(len(arrays["label"])))
+        return float(w[arrays["label"] == 0].sum() / w[arrays["label"] == 1].sum())
+
     def fit(
         self, X: Samples, y: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> ClassifierReweighter:
@@ -437,11 +448,10 @@ class ClassifierReweighter:
             )
         split = stratified_split(labels, fractions, self.config_.split_seed)
         train = subset(arrays, split["train"])
-        wt = train.get("weight", np.ones(len(train["label"])))
-        if getattr(self.config_, "balance_classes", False):
-            self.prior_ratio_ = 1.0  # the engine gives both classes the same total weight
-        else:
-            self.prior_ratio_ = float(wt[train["label"] == 0].sum() / wt[train["label"] == 1].sum())
+        self.prior_ratio_ = self._prior_ratio(train)
+        if calibration is not None:
+            # calibrated outputs are posteriors under the calibration split's priors
+            self.prior_ratio_ = self._prior_ratio(subset(arrays, split["calibration"]), False)
         self.n_source_ = int((labels == 0).sum())
         self.n_target_ = int((labels == 1).sum())
 
