@@ -158,6 +158,8 @@ def test_bad_options_and_weights_are_refused_before_training():
         rw.fit(np.full((20, 1), np.nan), y)
     with pytest.raises(ReweightingError, match="tabular model"):
         ClassifierReweighter(quiet("pfn")).fit(X, y)
+    with pytest.raises(ReweightingError, match="expected a jet table.*got list"):
+        rw.fit(X.tolist(), y)
     with pytest.raises(ReweightingError, match="not fitted"):
         rw.predict_weights(X)
     with pytest.raises(ReweightingError, match="decorrelation"):

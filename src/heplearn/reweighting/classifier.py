@@ -105,7 +105,11 @@ def _n_events(x: Any, name: str) -> int:
         return next(iter(lengths.values()))
     if isinstance(x, np.ndarray):
         return len(x)
-    raise ReweightingError(
+    raise _type_error(x, name)
+
+
+def _type_error(x: Any, name: str) -> ReweightingError:
+    return ReweightingError(
         f"{name}: expected a jet table (awkward Array), a dict of input arrays or an (N, K) "
         f"numpy matrix; got {type(x).__name__}"
     )
@@ -358,8 +362,7 @@ class ClassifierReweighter:
                 )
             arrays = {"jet_features": np.asarray(X, dtype=np.float64)}
         else:
-            _n_events(X, name)  # raises the type error
-            raise AssertionError("unreachable")
+            raise _type_error(X, name)
         arrays = {k: v for k, v in arrays.items() if k not in _NOT_INPUTS}
         missing = sorted(
             (needed | ({"mask"} if needed & {"features", "points", "vectors"} else set()))
