@@ -26,6 +26,8 @@ PUBLIC_MODULES = [
     "heplearn.training",
     "heplearn.evaluation",
     "heplearn.evaluation.landscape",
+    "heplearn.decorrelation",
+    "heplearn.studies",
     "heplearn.reweighting",
     "heplearn.reweighting.weights",
     "heplearn.reweighting.classifier",

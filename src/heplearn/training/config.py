@@ -12,11 +12,35 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from heplearn.errors import HeplearnError
 
-__all__ = ["InvalidConfigError", "TrainConfig"]
+__all__ = ["InvalidConfigError", "TrainConfig", "DecorrelationConfig"]
 
 
 class InvalidConfigError(HeplearnError):
     """A training configuration field is invalid; the message names the field."""
+
+
+class DecorrelationConfig(BaseModel):
+    """Decorrelate the score from a jet variable (the mass) on background jets.
+
+    ``method``: ``pearson`` (penalty λ ρ²), ``disco`` (penalty λ dCorr², Kasieczka & Shih,
+    arXiv:2001.05310) or ``adversary`` (learning to pivot, Louppe, Kagan & Cranmer,
+    arXiv:1611.01046: the classifier minimises L_clf − λ L_adv). See
+    :mod:`heplearn.decorrelation`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["pearson", "disco", "adversary"]
+    strength: float = Field(10.0, ge=0, description="λ")
+    variable: str = Field("mass", description="jet-table field to decorrelate from")
+    background_only: bool = Field(True, description="penalise on label-0 jets only")
+    adversary_bins: int = Field(20, ge=2, description="mass bins the adversary predicts")
+    adversary_hidden: int = Field(64, gt=0)
+    adversary_lr: float = Field(1e-3, gt=0)
+    adversary_steps: int = Field(5, gt=0, description="adversary updates per classifier update")
+    pretrain_epochs: int = Field(
+        1, ge=0, description="epochs of classifier (then adversary) pre-training before λ > 0"
+    )
 
 
 class TrainConfig(BaseModel):
@@ -56,6 +80,11 @@ class TrainConfig(BaseModel):
     precision: Literal["auto", "32", "bf16-mixed"] = "auto"
     num_workers: int = Field(0, ge=0)
     progress: bool = True
+    loss: Literal["cross_entropy", "focal"] = "cross_entropy"
+    focal_gamma: float = Field(2.0, ge=0, description="γ of the focal loss")
+    focal_alpha: float | None = Field(None, gt=0, lt=1, description="α of the signal class")
+    balance_classes: bool = Field(False, description="weight classes to equal total weight")
+    decorrelation: DecorrelationConfig | None = None
 
     @model_validator(mode="after")
     def _fractions(self) -> TrainConfig:

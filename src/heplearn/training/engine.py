@@ -193,6 +193,14 @@ def train_on_arrays(
             "dimensions": model_dimensions(config.model, train_arrays),
         },
     )
+    _check_options(config, info.kind, train_arrays, val_arrays)
+    if config.balance_classes:
+        from heplearn.training.losses import class_balance_weights
+
+        train_arrays = dict(train_arrays)
+        val_arrays = dict(val_arrays)
+        for arrays in (train_arrays, val_arrays):
+            arrays["weight"] = class_balance_weights(arrays["label"], arrays.get("weight"))
     t0 = time.perf_counter()
     if info.kind == "tabular":
         result = _train_tabular(train_arrays, val_arrays, config, run_dir)
@@ -200,6 +208,34 @@ def train_on_arrays(
         result = _train_torch(train_arrays, val_arrays, config, run_dir, resume, max_epochs)
     result.train_seconds = time.perf_counter() - t0
     return result
+
+
+def _check_options(config: TrainConfig, kind: str, train_arrays, val_arrays) -> None:
+    """Options that need a torch model or an extra input array fail before any work."""
+    from heplearn.training.config import InvalidConfigError
+
+    d = config.decorrelation
+    if kind == "tabular" and (d is not None or config.loss != "cross_entropy"):
+        what = "decorrelation" if d is not None else f"loss={config.loss!r}"
+        raise InvalidConfigError(
+            f"{what} needs a torch model; {config.model!r} is a tabular model trained by "
+            "its own library"
+        )
+    if d is not None:
+        for name, arrays in (("training", train_arrays), ("validation", val_arrays)):
+            if "decorrelate" not in arrays:
+                raise InvalidConfigError(
+                    f"decorrelation: the {name} arrays have no 'decorrelate' entry (the "
+                    f"jet-table field {d.variable!r}); build_inputs adds it when the config "
+                    "asks for decorrelation"
+                )
+            values = np.asarray(arrays["decorrelate"])
+            if not np.all(np.isfinite(values)):
+                raise InvalidConfigError(
+                    f"decorrelation: {d.variable!r} has non-finite values in the {name} split"
+                )
+        if d.background_only and not np.any(np.asarray(train_arrays["label"]) == 0):
+            raise InvalidConfigError("decorrelation on background: no label-0 training jets")
 
 
 def _make_tagger(config: TrainConfig, arrays: dict[str, np.ndarray], stats: dict):
@@ -212,11 +248,25 @@ def _make_tagger(config: TrainConfig, arrays: dict[str, np.ndarray], stats: dict
     return ScaledTagger(network, InputScaler(stats))
 
 
+def _make_module(tagger, config: TrainConfig, train_arrays):
+    from heplearn.training.module import AdversarialTaggerModule, TaggerModule
+
+    d = config.decorrelation
+    if d is None or d.method != "adversary":
+        return TaggerModule(tagger, config)
+    from heplearn.decorrelation.adversary import mass_bin_edges
+
+    m = np.asarray(train_arrays["decorrelate"])
+    if d.background_only:
+        m = m[np.asarray(train_arrays["label"]) == 0]
+    return AdversarialTaggerModule(tagger, config, mass_bin_edges(m, d.adversary_bins))
+
+
 def _train_torch(train_arrays, val_arrays, config, run_dir, resume, max_epochs) -> TrainResult:
     import lightning as L
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
-    from heplearn.training.module import RngStateCallback, TaggerModule
+    from heplearn.training.module import RngStateCallback
 
     if not config.progress:  # quiet runs: no banners from Lightning either
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
@@ -229,17 +279,21 @@ def _train_torch(train_arrays, val_arrays, config, run_dir, resume, max_epochs) 
 
     write_json(run_dir / "scaler.json", stats)
     tagger = _make_tagger(config, train_arrays, stats)
-    module = TaggerModule(tagger, config)
+    module = _make_module(tagger, config, train_arrays)
     ckpt_dir = run_dir / "checkpoints"
     checkpoint = ModelCheckpoint(
         dirpath=ckpt_dir,
         filename="best",
         monitor="val_loss",
         mode="min",
-        save_last=True,
         enable_version_counter=False,
     )
-    callbacks = [checkpoint, RngStateCallback()]
+    # Lightning 2.6's save_last writes last.ckpt only in epochs that also improved the best
+    # one, so a resume would restart from the best epoch: keep "last" with its own callback
+    last = ModelCheckpoint(
+        dirpath=ckpt_dir, filename="last", monitor=None, enable_version_counter=False
+    )
+    callbacks = [checkpoint, last, RngStateCallback()]
     if config.early_stopping_patience:
         callbacks.append(
             EarlyStopping(monitor="val_loss", mode="min", patience=config.early_stopping_patience)

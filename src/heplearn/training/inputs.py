@@ -3,8 +3,9 @@
 Keys (see :mod:`heplearn.models`): ``features`` (N, P, F) particle features and ``mask``
 (N, P); ``points`` (N, P, 2) = (Δη, Δφ) for kNN graphs; ``vectors`` (N, P, 4) = (E, px,
 py, pz); ``image`` (N, 1, H, W) jet images; ``jet_features`` (N, K) jet observables; plus
-``label`` (N,) and ``weight`` (N,) when the table has weights. Each array is built once and
-shared by every model that needs it.
+``label`` (N,) and ``weight`` (N,) when the table has weights; ``decorrelate`` (N,) the
+variable named by ``config.decorrelation`` (the jet mass) when decorrelating. Each array is
+built once and shared by every model that needs it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
+from heplearn.errors import HeplearnError
 from heplearn.representations.cloud import KINPID_FEATURES
 from heplearn.training.config import TrainConfig
 
@@ -44,6 +46,14 @@ def build_inputs(table: ak.Array, keys: Iterable[str], config: TrainConfig) -> d
     out: dict[str, np.ndarray] = {"label": ak.to_numpy(table["label"]).astype(np.int64)}
     if "weight" in table.fields:
         out["weight"] = ak.to_numpy(table["weight"]).astype(np.float32)
+    if config.decorrelation is not None:
+        var = config.decorrelation.variable
+        if var not in table.fields:
+            raise HeplearnError(
+                f"decorrelation.variable: the jet table has no field {var!r} "
+                f"(fields: {', '.join(f for f in table.fields if f != 'constituents')})"
+            )
+        out["decorrelate"] = ak.to_numpy(table[var]).astype(np.float32)
     P = config.max_particles
     if keys & {"features", "points", "vectors"} or not keys:
         x, mask = rep.particle_cloud(table, max_particles=P, features=PARTICLE_FEATURES)

@@ -10,13 +10,14 @@ from torch import nn
 
 from heplearn.errors import HeplearnError
 from heplearn.training.config import TrainConfig
-from heplearn.training.losses import weighted_cross_entropy
+from heplearn.training.losses import focal_loss, weighted_cross_entropy
 
 __all__ = [
     "TrainingDivergedError",
     "InputScaler",
     "ScaledTagger",
     "TaggerModule",
+    "AdversarialTaggerModule",
     "EpochSampler",
     "RngStateCallback",
     "warmup_cosine",
@@ -91,10 +92,11 @@ class EpochSampler(torch.utils.data.Sampler[torch.Tensor]):
     the same permutation, padded by wrapping around so that all ranks run the same number
     of steps (as :class:`torch.utils.data.DistributedSampler`).
 
-    ``epoch_source``, when set, is an object with a ``global_step`` (the Lightning module):
-    the epoch is then global_step // (batches per epoch) at iteration time, which is right
-    also on the first epoch after a resume, where Lightning starts iterating before its
-    epoch counter and ``set_epoch`` catch up (one optimiser step per batch is assumed).
+    ``epoch_source``, when set, is an object with a ``classifier_steps`` count (the
+    Lightning module): the epoch is then classifier_steps // (batches per epoch) at
+    iteration time, which is right also on the first epoch after a resume, where Lightning
+    starts iterating before its epoch counter and ``set_epoch`` catch up (one classifier
+    step per batch).
     """
 
     def __init__(self, n: int, batch_size: int, seed: int, shuffle: bool = True):
@@ -119,7 +121,7 @@ class EpochSampler(torch.utils.data.Sampler[torch.Tensor]):
         # a generator: the epoch is read when the first batch is drawn, not when Lightning
         # creates the iterator (on resume that happens before its step counter is restored)
         if self.epoch_source is not None:
-            self.epoch = int(self.epoch_source.global_step) // max(1, len(self))
+            self.epoch = int(self.epoch_source.classifier_steps) // max(1, len(self))
         if self.shuffle:
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
             order = torch.randperm(self.n, generator=g)
@@ -145,10 +147,15 @@ class RngStateCallback(L.Callback):
 
 
 class TaggerModule(L.LightningModule):
-    """Trains a tagger with weighted cross-entropy (per-event ``weight`` when present).
+    """Trains a tagger with weighted cross-entropy or focal loss (per-event ``weight`` when
+    present), plus a decorrelation penalty when ``config.decorrelation`` asks for one.
 
     The network is a pure architecture taking a batch dict and returning logits
-    ``(batch, classes)``; this module adds the optimiser, schedule and NaN guard.
+    ``(batch, classes)``; this module adds the loss, optimiser, schedule and NaN guard.
+    With ``decorrelation.method`` = ``pearson`` or ``disco`` the loss is
+    L = L_clf + λ · penalty(score, m) on the background jets of each batch (score = softmax
+    signal probability, m = the batch's ``decorrelate`` values); see
+    :mod:`heplearn.decorrelation`.
     """
 
     def __init__(self, tagger: nn.Module, config: TrainConfig):
@@ -156,21 +163,65 @@ class TaggerModule(L.LightningModule):
         self.tagger = tagger
         self.config = config
 
+    @property
+    def classifier_steps(self) -> int:
+        """Optimiser steps of the classifier (what :class:`EpochSampler` counts)."""
+        return self.global_step
+
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.tagger(batch)
 
-    def _loss(self, batch):
-        logits = self(batch)
+    def _classification_loss(self, logits, batch):
+        c = self.config
+        if c.loss == "focal":
+            return focal_loss(
+                logits.float(),
+                batch["label"],
+                batch.get("weight"),
+                gamma=c.focal_gamma,
+                alpha=c.focal_alpha,
+            )
         return weighted_cross_entropy(logits.float(), batch["label"], batch.get("weight"))
 
-    def training_step(self, batch, batch_idx):
-        loss = self._loss(batch)
+    def _decorrelated(self, logits, batch):
+        """(signal score, decorrelation variable, weights) of the jets the penalty sees."""
+        d = self.config.decorrelation
+        score = torch.softmax(logits.float(), dim=-1)[:, 1]
+        keep = batch["label"] == 0 if d.background_only else torch.ones_like(score, dtype=bool)
+        w = batch.get("weight")
+        return score[keep], batch["decorrelate"][keep].float(), None if w is None else w[keep]
+
+    def _penalty(self, logits, batch):
+        from heplearn.decorrelation.penalties import (
+            distance_correlation_squared,
+            pearson_correlation_squared,
+        )
+
+        score, m, w = self._decorrelated(logits, batch)
+        if len(score) < 2:
+            return logits.new_zeros(())
+        fn = {"disco": distance_correlation_squared, "pearson": pearson_correlation_squared}
+        return fn[self.config.decorrelation.method](score, m, w)
+
+    def _loss(self, batch):
+        logits = self(batch)
+        loss = self._classification_loss(logits, batch)
+        d = self.config.decorrelation
+        if d is not None and d.method != "adversary" and d.strength > 0:
+            loss = loss + d.strength * self._penalty(logits, batch)
+        return loss
+
+    def _check_finite(self, loss):
         if not torch.isfinite(loss):
             raise TrainingDivergedError(
                 f"training loss became {loss.item()} at epoch {self.current_epoch}, step "
                 f"{self.global_step}; the last good checkpoint is kept (lower --lr, or check "
                 "the inputs for NaN)"
             )
+
+    def training_step(self, batch, batch_idx):
+        loss = self._loss(batch)
+        self._check_finite(loss)
         self.log("train_loss", loss, prog_bar=True, batch_size=len(batch["label"]))
         return loss
 
@@ -178,25 +229,117 @@ class TaggerModule(L.LightningModule):
         loss = self._loss(batch)
         self.log("val_loss", loss, prog_bar=True, batch_size=len(batch["label"]), sync_dist=True)
 
-    def configure_optimizers(self):
+    def _optimizer(self, params, lr):
         c = self.config
-        params = self.tagger.parameters()
         if c.optimizer == "adamw":
-            opt = torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
-        else:
-            opt = torch.optim.SGD(
-                params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay, nesterov=True
-            )
+            return torch.optim.AdamW(params, lr=lr, weight_decay=c.weight_decay)
+        return torch.optim.SGD(
+            params, lr=lr, momentum=c.momentum, weight_decay=c.weight_decay, nesterov=True
+        )
+
+    def _scheduler(self, opt):
+        c = self.config
         # the schedule spans config.epochs even when a run is stopped earlier (max_epochs)
         per_epoch = self.trainer.estimated_stepping_batches / max(1, self.trainer.max_epochs)
         total = max(1, round(per_epoch * c.epochs))
         if c.schedule == "onecycle":
-            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=c.lr, total_steps=total)
-        elif c.schedule == "cosine":
+            return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=c.lr, total_steps=total)
+        if c.schedule == "cosine":
             warmup = int(c.warmup_fraction * total)
-            sched = torch.optim.lr_scheduler.LambdaLR(
+            return torch.optim.lr_scheduler.LambdaLR(
                 opt, lambda step: warmup_cosine(step, total, warmup)
             )
-        else:
+        return None
+
+    def configure_optimizers(self):
+        opt = self._optimizer(self.tagger.parameters(), self.config.lr)
+        sched = self._scheduler(opt)
+        if sched is None:
             return opt
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+class AdversarialTaggerModule(TaggerModule):
+    """Learning to pivot (Louppe, Kagan & Cranmer, arXiv:1611.01046) against the jet mass.
+
+    An adversary r (:class:`~heplearn.decorrelation.adversary.MassAdversary`) predicts the
+    mass bin of background jets from the classifier score; the classifier minimises
+    L_clf − λ L_adv while the adversary minimises L_adv, with alternating updates
+    (``adversary_steps`` adversary updates on the frozen classifier's scores of the batch,
+    then one classifier update; an adversary that lags behind lets the classifier "fool" it
+    by moving the mass dependence around instead of removing it). Pre-training as in the
+    paper: during the first ``pretrain_epochs`` the classifier trains alone (λ = 0) while
+    the adversary learns to read the mass from its output; λ switches on afterwards.
+    The validation loss is the full objective L_clf − λ L_adv with the current adversary.
+    Only the classifier (``tagger.*``) is what :func:`heplearn.training.engine.load_tagger`
+    loads; the adversary stays in the checkpoint for resuming.
+    """
+
+    def __init__(self, tagger: nn.Module, config: TrainConfig, mass_edges):
+        super().__init__(tagger, config)
+        from heplearn.decorrelation.adversary import MassAdversary
+
+        d = config.decorrelation
+        self.adversary = MassAdversary(d.adversary_bins, d.adversary_hidden)
+        self.register_buffer("mass_edges", torch.as_tensor(mass_edges, dtype=torch.float32))
+        self.register_buffer("steps_done", torch.zeros((), dtype=torch.long))
+        self.automatic_optimization = False
+
+    @property
+    def classifier_steps(self) -> int:
+        return int(self.steps_done)
+
+    def _adversary_loss(self, logits, batch):
+        from heplearn.decorrelation.adversary import mass_bin_index
+
+        score, m, w = self._decorrelated(logits, batch)
+        if len(score) == 0:
+            return logits.new_zeros(())
+        target = mass_bin_index(m, self.mass_edges)
+        return weighted_cross_entropy(self.adversary(score).float(), target, w)
+
+    def _lambda(self) -> float:
+        d = self.config.decorrelation
+        return d.strength if self.current_epoch >= d.pretrain_epochs else 0.0
+
+    def training_step(self, batch, batch_idx):
+        opt_clf, opt_adv = self.optimizers()
+        d = self.config.decorrelation
+        with torch.no_grad():
+            frozen = self(batch)
+        for _ in range(d.adversary_steps):
+            l_adv = self._adversary_loss(frozen, batch)
+            opt_adv.zero_grad()
+            self.manual_backward(l_adv)
+            opt_adv.step()
+        logits = self(batch)
+        l_clf = self._classification_loss(logits, batch)
+        lam = self._lambda()
+        loss = l_clf - lam * self._adversary_loss(logits, batch) if lam > 0 else l_clf
+        self._check_finite(loss)
+        opt_clf.zero_grad()
+        self.manual_backward(loss)
+        opt_clf.step()
+        self.adversary.zero_grad(set_to_none=True)  # the classifier step must not leak here
+        sched = self.lr_schedulers()
+        if sched is not None:
+            sched.step()
+        self.steps_done += 1
+        size = len(batch["label"])
+        self.log("train_loss", loss, prog_bar=True, batch_size=size)
+        self.log("adv_loss", l_adv, prog_bar=True, batch_size=size)
+
+    def validation_step(self, batch, batch_idx):
+        logits = self(batch)
+        loss = self._classification_loss(logits, batch)
+        loss = loss - self.config.decorrelation.strength * self._adversary_loss(logits, batch)
+        self.log("val_loss", loss, prog_bar=True, batch_size=len(batch["label"]), sync_dist=True)
+
+    def configure_optimizers(self):
+        d = self.config.decorrelation
+        opt_clf = self._optimizer(self.tagger.parameters(), self.config.lr)
+        opt_adv = torch.optim.Adam(self.adversary.parameters(), lr=d.adversary_lr)
+        sched = self._scheduler(opt_clf)
+        if sched is None:
+            return [opt_clf, opt_adv]
+        return [opt_clf, opt_adv], [{"scheduler": sched, "interval": "step"}]

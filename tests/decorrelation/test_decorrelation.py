@@ -1,0 +1,210 @@
+import numpy as np
+import pytest
+import torch
+
+from heplearn.decorrelation import (
+    decorrelation_metrics,
+    distance_correlation,
+    distance_correlation_squared,
+    mass_bin_edges,
+    mass_bin_index,
+    pearson_correlation_squared,
+)
+from heplearn.training import TrainConfig, load_tagger, predict, split_indices
+from heplearn.training.config import InvalidConfigError
+from heplearn.training.engine import subset, train_on_arrays
+from heplearn.training.inputs import build_inputs, required_inputs
+
+FAST = {"batch_size": 64, "max_particles": 16, "progress": False, "lr": 3e-3}
+
+
+def _t(x):
+    return torch.as_tensor(np.asarray(x), dtype=torch.float64)
+
+
+def test_distance_correlation_of_linear_dependence_is_one():
+    x = np.random.default_rng(0).normal(size=300)
+    assert distance_correlation_squared(_t(x), _t(x)).item() == pytest.approx(1.0, abs=1e-12)
+    assert distance_correlation(_t(x), _t(-2 * x + 3)).item() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_distance_correlation_of_independent_variables_is_near_zero():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=2000), rng.exponential(size=2000)
+    # the V-statistic is biased upwards by O(1/N); 2000 pairs give dCorr² ~ 1e-3
+    assert distance_correlation_squared(_t(x), _t(y)).item() < 0.005
+
+
+def test_distance_correlation_sees_what_pearson_misses():
+    x = np.random.default_rng(2).uniform(-1, 1, 2000)
+    y = x**2  # dependent, but uncorrelated
+    assert pearson_correlation_squared(_t(x), _t(y)).item() < 0.01
+    assert distance_correlation_squared(_t(x), _t(y)).item() > 0.1
+
+
+def test_weights_act_as_multiplicities():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=40), rng.normal(size=40)
+    y = y + 0.5 * x
+    m = rng.integers(1, 4, 40)
+    xr, yr = np.repeat(x, m), np.repeat(y, m)
+    for fn in (distance_correlation_squared, pearson_correlation_squared):
+        weighted = fn(_t(x), _t(y), _t(m.astype(float))).item()
+        assert weighted == pytest.approx(fn(_t(xr), _t(yr)).item(), rel=1e-10)
+        scaled = fn(_t(x), _t(y), _t(7.5 * m)).item()  # only relative weights matter
+        assert scaled == pytest.approx(weighted, rel=1e-10)
+
+
+def test_pearson_matches_numpy():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=100)
+    y = 0.3 * x + rng.normal(size=100)
+    expected = np.corrcoef(x, y)[0, 1] ** 2
+    assert pearson_correlation_squared(_t(x), _t(y)).item() == pytest.approx(expected)
+
+
+def test_mass_bins_are_equally_populated():
+    m = np.random.default_rng(5).exponential(50, 10_000)
+    edges = mass_bin_edges(m, 10)
+    counts = np.bincount(
+        mass_bin_index(torch.as_tensor(m, dtype=torch.float32), torch.as_tensor(edges)).numpy(),
+        minlength=10,
+    )
+    assert len(counts) == 10 and np.all(np.abs(counts - 1000) <= 2)
+
+
+def test_decorrelation_metrics_see_sculpting():
+    rng = np.random.default_rng(6)
+    n = 20_000
+    y = rng.integers(0, 2, n)
+    mass = rng.exponential(60, n)
+    honest = rng.normal(size=n) + 2 * y  # independent of the mass
+    sculpting = honest + 0.05 * mass  # prefers heavy background
+    a = decorrelation_metrics(honest, y, mass, mass_range=(0, 300))
+    b = decorrelation_metrics(sculpting, y, mass, mass_range=(0, 300))
+    assert a["inverse_jsd"] > 10 * b["inverse_jsd"]
+    # the rejection at eps_S = 0.5 of a N(2,1) vs N(0,1) score: 1 / Phi(-2) ~ 44
+    assert a["rejection"] == pytest.approx(1 / 0.02275, rel=0.15)
+
+
+# --------------------------------------------------------------------------------------
+# training with decorrelation
+# --------------------------------------------------------------------------------------
+def _split(table, **kw):
+    config = TrainConfig.cast(model="pfn", **{**FAST, **kw})
+    arrays = build_inputs(table, required_inputs("pfn"), config)
+    s = split_indices(len(table), 0.2, 0.2, 1)
+    return config, *(subset(arrays, s[k]) for k in ("train", "val", "test"))
+
+
+def _state(run):
+    return torch.load(run / "checkpoints/last.ckpt", weights_only=True)["state_dict"]
+
+
+def test_disco_with_zero_strength_reproduces_plain_training(tmp_path, toy_table):
+    plain, tr, va, _ = _split(toy_table, epochs=2, early_stopping_patience=None)
+    disco = TrainConfig.cast(plain, decorrelation={"method": "disco", "strength": 0.0})
+    train_on_arrays(tr, va, plain, tmp_path / "plain")
+    _, tr2, va2, _ = _split(toy_table, epochs=2, decorrelation=disco.decorrelation)
+    assert "decorrelate" in tr2
+    train_on_arrays(tr2, va2, disco, tmp_path / "disco")
+    a, b = _state(tmp_path / "plain"), _state(tmp_path / "disco")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def _bkg_dcorr(run, test):
+    s = predict(load_tagger(run, "last"), test)
+    bkg = test["label"] == 0
+    return distance_correlation_squared(_t(s[bkg]), _t(test["decorrelate"][bkg])).item()
+
+
+def _two_prong_jets(n: int, seed: int):
+    """Toy jets of two prongs where the mass is a shortcut: signal prongs sit ΔR ∈ [0.2, 0.4]
+    apart (heavy), background prongs ΔR ∈ [0.02, 0.4] (mostly light); m ≈ pT ΔR / 2. A
+    plain classifier rejects light background jets and keeps heavy ones (it sculpts). The
+    charged fraction (70% in signal, 40% in background, independent of ΔR) separates the
+    classes without the mass. Not physics: a check of the mechanics."""
+    from heplearn.data import from_constituents
+
+    rng = np.random.default_rng(seed)
+    label = rng.integers(0, 2, n)
+    d = np.where(label == 1, rng.uniform(0.2, 0.4, n), rng.uniform(0.02, 0.4, n))
+    k = 12  # particles per jet, half in each prong
+    pt = (500 / k) * rng.uniform(0.8, 1.2, (n, k))
+    side = np.where(np.arange(k) < k // 2, -0.5, 0.5)[None, :] * d[:, None]
+    eta = side + 0.01 * rng.standard_normal((n, k))
+    phi = 0.01 * rng.standard_normal((n, k))
+    charged = rng.random((n, k)) < np.where(label == 1, 0.7, 0.4)[:, None]
+    charge = (charged * rng.choice([-1, 1], (n, k))).ravel()
+    pid = np.where(charge != 0, 211 * charge, 22)
+    pt, eta, phi = pt.ravel(), eta.ravel(), phi.ravel()
+    px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
+    E = np.sqrt(px**2 + py**2 + pz**2)
+    return from_constituents(px, py, pz, E, np.full(n, k), label=label, charge=charge, pid=pid)
+
+
+@pytest.fixture(scope="module")
+def mass_jets():
+    return _two_prong_jets(1500, seed=11)
+
+
+@pytest.fixture(scope="module")
+def plain_run(mass_jets, tmp_path_factory):
+    """A plain classifier on the two-prong toy: its background score depends on the mass."""
+    kw = {"epochs": 5, "early_stopping_patience": None}
+    plain, tr, va, _ = _split(mass_jets, decorrelation={"method": "disco", "strength": 0}, **kw)
+    run = tmp_path_factory.mktemp("plain")
+    train_on_arrays(tr, va, plain, run)
+    return plain, tr, va, _bkg_dcorr(run, tr)
+
+
+@pytest.mark.parametrize("method, strength", [("pearson", 5.0), ("disco", 5.0), ("adversary", 2.0)])
+def test_decorrelation_lowers_the_background_dependence_on_mass(
+    tmp_path, plain_run, method, strength
+):
+    plain, tr, va, before = plain_run
+    assert before > 0.15  # the toy's mass shortcut is taken without decorrelation
+    d = {"method": method, "strength": strength, "pretrain_epochs": 1}
+    config = TrainConfig.cast(plain, decorrelation=d)
+    train_on_arrays(tr, va, config, tmp_path / method)
+    after = _bkg_dcorr(tmp_path / method, tr)
+    assert after < 0.3 * before
+    # the classifier still separates, through the charged fraction (no mass information)
+    from heplearn.evaluation.metrics import auc
+
+    assert auc(predict(load_tagger(tmp_path / method, "last"), tr), tr["label"]) > 0.85
+
+
+def test_adversarial_training_resumes_exactly(tmp_path, plain_run):
+    plain, tr, va, _ = plain_run
+    tr, va = subset(tr, np.arange(256)), subset(va, np.arange(128))
+    d = {"method": "adversary", "strength": 2.0, "pretrain_epochs": 1}
+    config = TrainConfig.cast(plain, decorrelation=d, epochs=3)
+    train_on_arrays(tr, va, config, tmp_path / "full")
+    train_on_arrays(tr, va, config, tmp_path / "cut", max_epochs=2)
+    last = tmp_path / "cut" / "checkpoints" / "last.ckpt"
+    train_on_arrays(tr, va, config, tmp_path / "cut", resume=last)
+    a, b = _state(tmp_path / "full"), _state(tmp_path / "cut")
+    assert any(k.startswith("adversary.") for k in a)
+    # last.ckpt is the last epoch even where the validation loss did not improve
+    last_epoch = torch.load(tmp_path / "full/checkpoints/last.ckpt", weights_only=True)["epoch"]
+    assert last_epoch == 2
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_decorrelation_errors_are_clear(tmp_path, toy_table):
+    with pytest.raises(Exception, match="no field 'nonexistent'"):
+        _split(toy_table, decorrelation={"method": "disco", "variable": "nonexistent"})
+    config, tr, va, _ = _split(toy_table, decorrelation={"method": "disco"})
+    bad = dict(tr, decorrelate=np.where(np.arange(len(tr["label"])) == 3, np.nan, 1.0))
+    with pytest.raises(InvalidConfigError, match="non-finite"):
+        train_on_arrays(bad, va, config, tmp_path / "nan")
+    missing = {k: v for k, v in tr.items() if k != "decorrelate"}
+    with pytest.raises(InvalidConfigError, match="'decorrelate'"):
+        train_on_arrays(missing, va, config, tmp_path / "missing")
+    with pytest.raises(InvalidConfigError, match="method"):
+        TrainConfig.cast(decorrelation={"method": "magic"})
+    bdt = TrainConfig.cast(config, model="bdt")
+    with pytest.raises(InvalidConfigError, match="needs a torch model"):
+        train_on_arrays(tr, va, bdt, tmp_path / "bdt")
+    assert not (tmp_path / "nan" / "checkpoints").exists()
