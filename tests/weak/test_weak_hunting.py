@@ -13,6 +13,7 @@ from heplearn.weak import (
     cwola_hunt,
     dijet_function,
     hunting_scores,
+    reference_efficiency,
     select_efficiency,
     sliding_windows,
 )
@@ -63,6 +64,13 @@ def test_select_efficiency_keeps_the_fraction_per_fold():
         n_ref = int((ref & (fold == g)).sum())
         assert int((keep & ref & (fold == g)).sum()) == int(np.ceil(0.1 * n_ref))
     assert select_efficiency(s, 1.0, reference=ref).all()
+    # reference_efficiency puts every fold on one scale: q <= 10% is the same cut
+    q = reference_efficiency(s, reference=ref, fold=fold)
+    n_ref = np.array([(ref & (fold == g)).sum() for g in range(5)])[fold]
+    np.testing.assert_array_equal(keep, q * n_ref <= np.ceil(0.1 * n_ref) + 1e-9)
+    assert q[ref].min() > 0 and q.min() >= 0 and q.max() == 1.0
+    q_ref, q_other = reference_efficiency(s, reference=ref, fold=fold, others=(s[:10], fold[:10]))
+    np.testing.assert_allclose(q_other[~ref[:10]], q[:10][~ref[:10]])
     # ties (a classifier that learnt nothing) are broken at random: still exactly 10%
     flat = np.full(10_000, 0.5)
     keep = select_efficiency(flat, 0.1, reference=ref, seed=1)
@@ -106,10 +114,14 @@ def test_cwola_hunting_finds_the_injected_resonance_and_only_there():
 def test_idealised_template_beats_nothing_and_uses_only_signal_region_template_events():
     x, m, y = toy(20_000, 300, seed=5)
     xt, mt, _ = toy(20_000, 0, seed=6)  # an independent background-only template
-    hs = hunting_scores(x, m, SR, seed=2, template=(xt, mt), make_estimator=small_trees)
+    xs, _, _ = toy(0, 200, seed=7)  # labelled signal, scored but never trained on
+    hs = hunting_scores(x, m, SR, seed=2, template=(xt, mt), make_estimator=small_trees, extra=xs)
     n_template_sr = int(SR.in_signal_region(mt).sum())
-    assert len(hs.training_label) == len(x) + n_template_sr
-    assert (hs.training_label[len(x) :] == 0).all()
+    assert len(hs.training_label) == len(x) + n_template_sr + len(xs)
+    assert (hs.training_label[-len(xs) :] == -1).all()
+    assert hs.extra_scores.shape == (200,) and set(hs.extra_fold) <= set(range(5))
+    assert hs.extra_scores.mean() > hs.scores[y == 0].mean() + 0.2
+    assert (hs.training_label[len(x) : -len(xs)] == 0).all()
     # data events outside the signal region are not trained on, but are scored
     assert (hs.training_label[: len(x)][~SR.in_signal_region(m)] == -1).all()
     assert np.isfinite(hs.scores).all() and len(hs.scores) == len(x)

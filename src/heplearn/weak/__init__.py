@@ -29,6 +29,7 @@ from heplearn.weak.hunting import (
     Window,
     cwola_hunt,
     hunting_scores,
+    reference_efficiency,
     select_efficiency,
     sliding_windows,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "HuntScores",
     "hunting_scores",
     "select_efficiency",
+    "reference_efficiency",
     "HuntResult",
     "cwola_hunt",
     "WeakSupervisionError",

@@ -35,6 +35,7 @@ __all__ = [
     "HuntScores",
     "hunting_scores",
     "select_efficiency",
+    "reference_efficiency",
     "HuntResult",
     "cwola_hunt",
 ]
@@ -116,14 +117,17 @@ class HuntScores:
 
     ``scores`` and ``fold`` have one entry per data event; ``kfold`` holds the full
     bookkeeping, whose row indices count the data events first and then the template
-    events (if any).
+    events (if any), then the ``extra`` events (if any). ``extra_scores`` and
+    ``extra_fold`` are those of the ``extra`` events (scored, never trained on).
     """
 
     scores: np.ndarray
     fold: np.ndarray
     kfold: KFoldScores
     n_data: int
-    training_label: np.ndarray  # over the pool (data then template); -1 = not trained on
+    training_label: np.ndarray  # over the pool (data, template, extra); -1 = not trained on
+    extra_scores: np.ndarray | None = None
+    extra_fold: np.ndarray | None = None
 
 
 def _default_estimator(seed: int) -> Any:
@@ -154,6 +158,7 @@ def hunting_scores(
     k: int = 5,
     template: tuple[ArrayLike, ArrayLike] | None = None,
     make_estimator: Callable[[int], Any] | None = None,
+    extra: ArrayLike | None = None,
 ) -> HuntScores:
     """Train signal region against sidebands (or against a template) with k folds and
     score every data event out-of-fold.
@@ -176,6 +181,9 @@ def hunting_scores(
     window : Window
     seed : int
         Seeds the folds and the estimators.
+    extra : array_like, shape (n_extra, K), optional
+        Further events to score and never train on (e.g. a labelled signal sample for
+        efficiency curves); each is scored by the model of the fold it is assigned to.
     """
     X = np.asarray(features, dtype=np.float64)
     m = np.asarray(mjj, dtype=np.float64)
@@ -201,6 +209,14 @@ def hunting_scores(
         keep = window.in_signal_region(mt)
         pool = np.concatenate([X, Xt[keep]])
         label = np.concatenate([label, np.zeros(int(keep.sum()), dtype=np.int64)])
+    n_extra = 0
+    if extra is not None:
+        Xe = np.asarray(extra, dtype=np.float64)
+        if Xe.ndim != 2 or Xe.shape[1] != X.shape[1]:
+            raise WeakSupervisionError(f"extra features must be (n, {X.shape[1]}), got {Xe.shape}")
+        n_extra = len(Xe)
+        pool = np.concatenate([pool, Xe])
+        label = np.concatenate([label, np.full(n_extra, -1, dtype=np.int64)])
     for c, what in ((1, "signal-region"), (0, "template" if template is not None else "sideband")):
         if int((label == c).sum()) < 2 * k:
             raise WeakSupervisionError(
@@ -220,7 +236,67 @@ def hunting_scores(
         return lambda rows: est.predict_proba(pool[rows])[:, 1]
 
     kf = kfold_scores(fit, len(pool), k=k, seed=seed, trainable=label >= 0, stratify=strat)
-    return HuntScores(kf.scores[:n_data], kf.fold[:n_data], kf, n_data, label)
+    tail = slice(len(pool) - n_extra, len(pool))
+    return HuntScores(
+        kf.scores[:n_data],
+        kf.fold[:n_data],
+        kf,
+        n_data,
+        label,
+        kf.scores[tail] if extra is not None else None,
+        kf.fold[tail] if extra is not None else None,
+    )
+
+
+def _fold_ranks(s: np.ndarray, seed: int) -> np.ndarray:
+    tie_break = np.random.default_rng(seed).random(len(s))
+    rank = np.empty(len(s), dtype=np.int64)
+    rank[np.lexsort((tie_break, s))] = np.arange(len(s))  # higher rank = more signal-like
+    return rank
+
+
+def reference_efficiency(
+    scores: ArrayLike,
+    *,
+    reference: ArrayLike,
+    fold: ArrayLike | None = None,
+    seed: int = 0,
+    others: tuple[ArrayLike, ArrayLike | None] | None = None,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Each event's score as the efficiency on the reference events of its fold.
+
+    q_i = (number of reference events of fold(i) ranking at or above event i) / n_ref,
+    the fraction of reference events a cut just passing event i keeps. Events are ranked
+    by score within the fold, ties broken by a seeded random key. Smaller q = more
+    signal-like; −q is a score on one scale across folds (each fold's model has its own),
+    and a cut q <= ε is the cut of :func:`select_efficiency`.
+
+    ``others = (scores, fold)`` ranks further events (e.g. a labelled signal sample scored
+    by the same fold models) against the same reference events; then ``(q, q_others)`` is
+    returned.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    ref = np.asarray(reference, dtype=bool)
+    if ref.shape != s.shape:
+        raise WeakSupervisionError(f"reference must have shape {s.shape}, got {ref.shape}")
+    f = np.zeros(len(s), dtype=np.int64) if fold is None else np.asarray(fold)
+    n = len(s)
+    if others is not None:
+        so = np.asarray(others[0], dtype=np.float64)
+        fo = np.zeros(len(so), dtype=np.int64) if others[1] is None else np.asarray(others[1])
+        s = np.concatenate([s, so])
+        f = np.concatenate([f, fo])
+        ref = np.concatenate([ref, np.zeros(len(so), dtype=bool)])
+    rank = _fold_ranks(s, seed)
+    q = np.empty(len(s))
+    for g in np.unique(f):
+        in_f = f == g
+        r = np.sort(rank[in_f & ref])
+        if len(r) == 0:
+            raise WeakSupervisionError(f"fold {g} has no reference events to set the cut")
+        # reference events ranking at or above each event of the fold
+        q[in_f] = (len(r) - np.searchsorted(r, rank[in_f], side="left")) / len(r)
+    return q[:n] if others is None else (q[:n], q[n:])
 
 
 def select_efficiency(
@@ -236,30 +312,25 @@ def select_efficiency(
     The cut is set separately in each fold (each fold's model has its own score scale):
     events are ranked by score, ties broken by a seeded random key (a classifier that
     learnt nothing gives many equal scores), and an event passes when it ranks at or above
-    the ⌈ε n_ref⌉-th highest reference event of its fold. With the sideband events as
-    reference, ε is the background efficiency wherever the features are independent of
-    m_jj. ``efficiency = 1`` keeps every event.
+    the ⌈ε n_ref⌉-th highest reference event of its fold (see
+    :func:`reference_efficiency`). With the sideband events as reference, ε is the
+    background efficiency wherever the features are independent of m_jj.
+    ``efficiency = 1`` keeps every event.
     """
-    s = np.asarray(scores, dtype=np.float64)
-    ref = np.asarray(reference, dtype=bool)
-    if ref.shape != s.shape:
-        raise WeakSupervisionError(f"reference must have shape {s.shape}, got {ref.shape}")
     if not 0.0 < efficiency <= 1.0:
         raise WeakSupervisionError(f"efficiency must be in (0, 1], got {efficiency}")
+    s = np.asarray(scores, dtype=np.float64)
     if efficiency == 1.0:
         return np.ones(len(s), dtype=bool)
+    q = reference_efficiency(s, reference=reference, fold=fold, seed=seed)
     f = np.zeros(len(s), dtype=np.int64) if fold is None else np.asarray(fold)
-    tie_break = np.random.default_rng(seed).random(len(s))
-    rank = np.empty(len(s), dtype=np.int64)
-    rank[np.lexsort((tie_break, s))] = np.arange(len(s))  # higher rank = more signal-like
+    ref = np.asarray(reference, dtype=bool)
     keep = np.zeros(len(s), dtype=bool)
     for g in np.unique(f):
         in_f = f == g
-        r = np.sort(rank[in_f & ref])[::-1]
-        if len(r) == 0:
-            raise WeakSupervisionError(f"fold {g} has no reference events to set the cut")
-        n_keep = max(1, int(np.ceil(efficiency * len(r) - 1e-9)))
-        keep |= in_f & (rank >= r[n_keep - 1])
+        n_ref = int((in_f & ref).sum())
+        n_keep = max(1, int(np.ceil(efficiency * n_ref - 1e-9)))
+        keep |= in_f & (q * n_ref <= n_keep + 1e-9)
     return keep
 
 
