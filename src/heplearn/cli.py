@@ -142,8 +142,25 @@ def train(
     num_nodes: Annotated[int | None, typer.Option(help="nodes for DDP")] = None,
     resume: Annotated[Path | None, typer.Option(help="checkpoint to continue from")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML/JSON TrainConfig file")] = None,
+    loss: Annotated[str | None, typer.Option(help="cross_entropy or focal")] = None,
+    focal_gamma: Annotated[float | None, typer.Option(help="focal loss gamma")] = None,
+    focal_alpha: Annotated[float | None, typer.Option(help="focal loss alpha")] = None,
+    balance_classes: Annotated[
+        bool, typer.Option("--balance-classes", help="weight classes to equal total weight")
+    ] = False,
+    decorrelate: Annotated[
+        str | None, typer.Option(help="decorrelate from the mass: pearson, disco, adversary")
+    ] = None,
+    strength: Annotated[float, typer.Option("--lambda", help="decorrelation strength")] = 10.0,
+    decorrelate_variable: Annotated[
+        str, typer.Option(help="jet-table field to decorrelate from")
+    ] = "mass",
 ) -> None:
-    """Train a tagger; the run directory gets the config, checkpoints and metrics."""
+    """Train a tagger; the run directory gets the config, checkpoints and metrics.
+
+    ``--decorrelate disco --lambda 10`` adds a mass-decorrelation penalty (or adversary) on
+    background jets; ``--loss focal`` trains with focal loss (scores then are not
+    probabilities)."""
     from heplearn.training import train as _train
     from heplearn.training.engine import evaluate as _evaluate
 
@@ -164,12 +181,24 @@ def train(
         max_particles=max_particles,
         devices=None if devices is None else (devices if devices == "auto" else int(devices)),
         num_nodes=num_nodes,
+        loss=loss,
+        focal_gamma=focal_gamma,
+        focal_alpha=focal_alpha,
+        balance_classes=balance_classes or None,
+        decorrelation=None
+        if decorrelate is None
+        else {"method": decorrelate, "strength": strength, "variable": decorrelate_variable},
     )
     metrics = _evaluate(result.run_dir, data)
     _out.print(
         f"{model}: {result.parameters} parameters, {result.train_seconds:.0f} s; test AUC "
-        f"{metrics['auc']:.4f}, 1/eps_B(0.3) {metrics['rejection_at_0.3']:.1f}; wrote {out}"
+        f"{metrics['auc']:.4f}, 1/eps_B(0.3) {metrics['rejection_at_0.3']:.1f}, 1/JSD(0.5) "
+        f"{_fmt_optional(metrics['inverse_jsd_at_0.5'])}; wrote {out}"
     )
+
+
+def _fmt_optional(x: float | None) -> str:
+    return "undefined" if x is None else f"{x:.1f}"
 
 
 def _read_config_file(path: Path) -> dict:

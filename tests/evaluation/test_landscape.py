@@ -93,10 +93,16 @@ def test_cli_train_evaluate_export(tmp_path, toy_dataset):
             "2",
             "--max-particles",
             "16",
+            "--decorrelate",
+            "disco",
+            "--lambda",
+            "1",
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "test AUC" in result.output
+    assert "test AUC" in result.output and "1/JSD(0.5)" in result.output
+    saved = json.loads((run / "config.json").read_text())["config"]["decorrelation"]
+    assert saved["method"] == "disco" and saved["strength"] == 1.0
     result = runner.invoke(app, ["evaluate", str(run), "--bootstrap", "5"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["auc"] > 0.5

@@ -522,6 +522,16 @@ def evaluate(
     weights = test.get("weight")
     metrics = evaluate_scores(scores, labels, weights, bootstrap=bootstrap, seed=config.seed)
     mass = ak.to_numpy(table["mass"])
+    from heplearn.evaluation.metrics import InvalidScoresError, sculpting_jsd
+
+    # mass sculpting at eps_S = 0.5 (the decorrelation plane of arXiv:2001.05310); undefined
+    # (None) when no background jet passes or fails that cut
+    try:
+        jsd = sculpting_jsd(scores, labels, mass, weights, signal_efficiency=0.5)
+    except InvalidScoresError:
+        jsd = None
+    metrics["jsd_at_0.5"] = jsd
+    metrics["inverse_jsd_at_0.5"] = None if not jsd else 1.0 / jsd
     models = {config.model: (scores, labels)}
     figures = [
         plots.plot_rejection(models, run_dir / "rejection.png"),
