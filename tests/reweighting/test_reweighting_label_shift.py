@@ -23,7 +23,7 @@ def gaussian_mixture(n, prior1, seed):
 
 def test_em_recovers_an_injected_prior_within_its_error():
     x, y, post = gaussian_mixture(20000, 0.3, seed=1)
-    est = estimate_target_priors(post, 0.5, n_bootstrap=100, seed=3)
+    est = estimate_target_priors(post, 0.5, n_bootstrap=60, seed=3)
     assert est.converged and est.priors.sum() == pytest.approx(1.0)
     err = est.uncertainty[1]
     assert 0.001 < err < 0.02
@@ -49,12 +49,12 @@ def test_em_three_classes():
     rng = np.random.default_rng(4)
     means = np.array([-2.0, 0.0, 2.0])
     pi_true = np.array([0.6, 0.3, 0.1])
-    y = rng.choice(3, size=30000, p=pi_true)
+    y = rng.choice(3, size=10000, p=pi_true)
     x = rng.normal(means[y], 1.0)
     loglik = -0.5 * (x[:, None] - means[None, :]) ** 2  # source priors uniform
     post = np.exp(loglik - loglik.max(axis=1, keepdims=True))
     post /= post.sum(axis=1, keepdims=True)
-    est = estimate_target_priors(post, np.full(3, 1 / 3), n_bootstrap=50, seed=1)
+    est = estimate_target_priors(post, np.full(3, 1 / 3), n_bootstrap=30, seed=1)
     assert np.all(np.abs(est.priors - pi_true) < 3 * est.uncertainty + 1e-3)
 
 

@@ -134,7 +134,7 @@ def em_target_priors(
     posteriors: ArrayLike,
     source_priors: ArrayLike,
     *,
-    tol: float = 1e-8,
+    tol: float = 1e-6,
     max_iter: int = 10000,
 ) -> tuple[np.ndarray, int, bool]:
     """Target priors by the EM algorithm of Saerens, Latinne & Decaestecker (2002).
@@ -144,7 +144,8 @@ def em_target_priors(
     .. math:: p^{(s)}(y | x_i) \\propto \\frac{\\pi^{(s)}(y)}{\\pi_s(y)}\\, p_s(y | x_i),
               \\qquad \\pi^{(s+1)}(y) = \\frac{1}{N} \\sum_{i=1}^{N} p^{(s)}(y | x_i)
 
-    over the N unlabelled target events until max_y |π^(s+1) − π^(s)| < ``tol``. Each step
+    over the N unlabelled target events until max_y |π^(s+1) − π^(s)| < ``tol`` (the
+    default 10⁻⁶ is far below the statistical error of any realistic sample). Each step
     increases the likelihood of the target sample under a mixture of the source class
     densities; the fixed point is its maximum-likelihood prior. The source posteriors must be
     calibrated (trained with a proper loss on a sample with priors π_s).
@@ -196,7 +197,7 @@ def estimate_target_priors(
     *,
     n_bootstrap: int = 200,
     seed: int = 0,
-    tol: float = 1e-8,
+    tol: float = 1e-6,
     max_iter: int = 10000,
 ) -> PriorEstimate:
     """:func:`em_target_priors` on the target sample, with the statistical error from
