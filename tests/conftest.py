@@ -93,6 +93,33 @@ def make_toy_jets(n: int = 300, seed: int = 0):
     return from_constituents(px, py, pz, E, counts, label=label, charge=charge, pid=pid)
 
 
+def make_two_prong_jets(n: int, seed: int):
+    """Toy jets of two prongs where the mass is a shortcut: signal prongs sit ΔR ∈ [0.2, 0.4]
+    apart (heavy), background prongs ΔR ∈ [0.02, 0.4] (mostly light); m ≈ pT ΔR / 2. A
+    plain classifier rejects light background jets and keeps heavy ones (it sculpts). The
+    charged fraction (70% in signal, 40% in background, independent of ΔR) separates the
+    classes without the mass. Not physics: a check of the mechanics."""
+    import numpy as np
+
+    from heplearn.data import from_constituents
+
+    rng = np.random.default_rng(seed)
+    label = rng.integers(0, 2, n)
+    d = np.where(label == 1, rng.uniform(0.2, 0.4, n), rng.uniform(0.02, 0.4, n))
+    k = 12  # particles per jet, half in each prong
+    pt = (500 / k) * rng.uniform(0.8, 1.2, (n, k))
+    side = np.where(np.arange(k) < k // 2, -0.5, 0.5)[None, :] * d[:, None]
+    eta = side + 0.01 * rng.standard_normal((n, k))
+    phi = 0.01 * rng.standard_normal((n, k))
+    charged = rng.random((n, k)) < np.where(label == 1, 0.7, 0.4)[:, None]
+    charge = (charged * rng.choice([-1, 1], (n, k))).ravel()
+    pid = np.where(charge != 0, 211 * charge, 22)
+    pt, eta, phi = pt.ravel(), eta.ravel(), phi.ravel()
+    px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
+    E = np.sqrt(px**2 + py**2 + pz**2)
+    return from_constituents(px, py, pz, E, np.full(n, k), label=label, charge=charge, pid=pid)
+
+
 @pytest.fixture(scope="session")
 def toy_table():
     return make_toy_jets()

@@ -54,6 +54,8 @@ __all__ = [
     "plot_calibration",
     "plot_sculpting",
     "plot_learning_curves",
+    "plot_selected_mass",
+    "plot_decorrelation_plane",
 ]
 
 ModelScores: TypeAlias = tuple[ArrayLike, ArrayLike] | tuple[ArrayLike, ArrayLike, ArrayLike | None]
@@ -509,4 +511,79 @@ def plot_learning_curves(
         if title:
             ax.set_title(title)
         ax.legend()
+        return _save(fig, path)
+
+
+def plot_selected_mass(
+    models: Mapping[str, ModelScores],
+    mass: ArrayLike,
+    path: str | os.PathLike[str],
+    *,
+    signal_efficiency: float = 0.5,
+    bins: int | ArrayLike = 40,
+    mass_range: tuple[float, float] | None = None,
+    title: str | None = None,
+) -> Path:
+    """Mass of the background jets that pass each model's cut at fixed ε_S, all models on
+    one figure over the distribution of all background (normalised): a decorrelated tagger
+    keeps the background shape, one that learned the mass sculpts a peak
+    (Kasieczka & Shih, arXiv:2001.05310, Fig. 4). ``mass`` is per jet, shared by the
+    models, whose scores are given for the same jets."""
+    _require_models(models)
+    m = np.asarray(mass, dtype=np.float64)
+    first = True
+    with _figure() as (fig, ax):
+        for name, value in models.items():
+            s, y, w = _unpack(name, value)
+            if m.shape != s.shape:
+                raise InvalidScoresError(f"{name}: {len(s)} scores but {len(m)} masses")
+            bkg = y == 0
+            wb = None if w is None else w[bkg]
+            if first:
+                edges = np.histogram_bin_edges(m[bkg], bins=bins, range=mass_range)
+                ax.stairs(
+                    _density(m[bkg], wb, edges), edges, color="k", ls="--", label="background, all"
+                )
+                first = False
+            cut = threshold_at_signal_efficiency(s, y, signal_efficiency, w)
+            passing = s[bkg] >= cut
+            h = _density(m[bkg][passing], None if wb is None else wb[passing], edges)
+            ax.stairs(h, edges, label=name)
+        ax.set_xlabel("Jet mass [GeV]")
+        ax.set_ylabel("Normalised jets / GeV")
+        ax.set_title(title or rf"background passing $\varepsilon_S = {signal_efficiency:g}$")
+        ax.legend(loc="best", fontsize="small")
+        return _save(fig, path)
+
+
+def plot_decorrelation_plane(
+    curves: Mapping[str, Sequence[ArrayLike]],
+    path: str | os.PathLike[str],
+    *,
+    signal_efficiency: float = 0.5,
+    labels: Mapping[str, Sequence[str]] | None = None,
+    title: str | None = None,
+) -> Path:
+    """Background rejection against 1/JSD (log–log), one line per method through its
+    strengths λ, single points for reference taggers: the trade-off plane of Kasieczka &
+    Shih, arXiv:2001.05310 (Fig. 3). ``curves``: ``{method: (inverse_jsd, rejection)}``;
+    ``labels``: optional text per point (e.g. the λ values)."""
+    _require_models(curves)
+    with _figure() as (fig, ax):
+        for name, (x, y) in curves.items():
+            x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+            ax.plot(x, y, marker="o", ls="-" if len(x) > 1 else "none", label=name)
+            for xi, yi, text in zip(x, y, (labels or {}).get(name, ()), strict=False):
+                ax.annotate(
+                    text, (xi, yi), fontsize="x-small", xytext=(3, 3), textcoords="offset points"
+                )
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("1 / JSD (pass, fail background mass)")
+        ax.set_ylabel(
+            rf"Background rejection $1/\varepsilon_B$ at $\varepsilon_S = {signal_efficiency:g}$"
+        )
+        if title:
+            ax.set_title(title)
+        ax.legend(loc="best", fontsize="small")
         return _save(fig, path)
