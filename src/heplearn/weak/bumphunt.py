@@ -57,7 +57,9 @@ class DijetFit:
     Attributes
     ----------
     params : numpy.ndarray, shape (4,)
-        (p0, p1, p2, p3) with p0 per GeV of m_jj; p3 = 0 for the 3-parameter form.
+        (p0, p1, p2, p3) with p0 per GeV of m_jj; p3 = 0 for the 3-parameter form. p0
+        may overflow to inf when few events leave the parameters loosely constrained
+        (p0 and the shape parameters compensate each other); predictions use ``theta``.
     theta, covariance : numpy.ndarray, shapes (n_params,), (n_params, n_params)
         Fitted θ = (ln p0, p1, p2[, p3]) and its covariance (inverse Fisher information).
     edges, counts : numpy.ndarray
@@ -194,11 +196,14 @@ def fit_dijet(
     wq = half[:, None] * _WEIGHTS[None, :]
 
     def nll_grad_hess(phi):
-        f = np.exp(d_phi @ phi) * wq
+        with np.errstate(over="ignore"):  # a too long trial step: rejected as non-finite
+            f = np.exp(d_phi @ phi) * wq
         mu = f.sum(axis=1)
         j = np.einsum("bq,bqp->bp", f, d_phi)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             nll = float(np.sum(mu - n_f * np.log(mu)))
+        if not np.isfinite(nll):
+            return nll, None, None
         a = 1.0 - n_f / mu
         grad = a @ j
         hess = np.einsum("bq,bqp,bqr->pr", f * a[:, None], d_phi, d_phi) + np.einsum(
@@ -208,6 +213,8 @@ def fit_dijet(
 
     phi = r @ theta
     nll, grad, hess = nll_grad_hess(phi)
+    if grad is None:
+        raise BumpHuntError("dijet fit: the least-squares start gives a non-finite likelihood")
     converged = False
     for _ in range(max_iterations):
         try:
@@ -245,7 +252,8 @@ def fit_dijet(
         term = np.where(n_f > 0, n_f * np.log(n_f / mu), 0.0)
     deviance = float(2.0 * np.sum(mu - n_f + term))
     params = np.zeros(4)
-    params[0] = np.exp(theta[0])
+    with np.errstate(over="ignore"):  # a loosely constrained fit can push ln p0 past 709
+        params[0] = np.exp(theta[0])
     params[1:n_params] = theta[1:]
     return DijetFit(
         params=params,

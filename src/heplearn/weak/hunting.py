@@ -34,6 +34,7 @@ __all__ = [
     "sliding_windows",
     "HuntScores",
     "hunting_scores",
+    "default_classifier",
     "select_efficiency",
     "reference_efficiency",
     "HuntResult",
@@ -130,7 +131,10 @@ class HuntScores:
     extra_fold: np.ndarray | None = None
 
 
-def _default_estimator(seed: int) -> Any:
+def default_classifier(seed: int) -> Any:
+    """The classifier of :func:`hunting_scores` unless told otherwise: a small xgboost BDT
+    (:class:`~heplearn.models.tabular.BoostedTrees`, depth 3, up to 300 trees, learning
+    rate 0.05, early stopping after 20 rounds, one thread)."""
     from heplearn.models.tabular import BoostedTrees
 
     # one thread: k small fits, and xgboost's all-core default oversubscribes a busy CPU
@@ -223,7 +227,7 @@ def hunting_scores(
                 f"window {window.signal_region}: only {int((label == c).sum())} {what} events, "
                 f"too few for k={k} folds"
             )
-    make = make_estimator or _default_estimator
+    make = make_estimator or default_classifier
     strat = label + 1  # 0 = not trained on, 1 = label 0, 2 = label 1
 
     def fit(train: np.ndarray, val: np.ndarray | None):
@@ -362,28 +366,43 @@ def cwola_hunt(
     template: tuple[ArrayLike, ArrayLike] | None = None,
     make_estimator: Callable[[int], Any] | None = None,
     n_params: int = 4,
+    extra: ArrayLike | None = None,
     scores: ArrayLike | None = None,
+    fold: ArrayLike | None = None,
 ) -> HuntResult:
     """CWoLa hunting in one window: out-of-fold scores, cuts at fixed sideband
     efficiencies, and a bump hunt of the selected m_jj spectrum for each.
 
-    ``scores`` (one per event, e.g. from a fully supervised classifier trained elsewhere)
-    skips the training; otherwise :func:`hunting_scores` trains (against the sidebands, or
-    against ``template``). ``edges`` (GeV) is the binned fit range; the window's signal
-    region ends must be bin edges. References: Collins, Howe, Nachman, arXiv:1805.02664.
+    Without ``scores``, :func:`hunting_scores` trains (signal region against the
+    sidebands, or against ``template``; ``extra`` events are scored too). With ``scores``
+    (one per event, e.g. from a supervised classifier trained elsewhere, and optionally
+    the ``fold`` of the model that scored each event) the training is skipped. The cut
+    keeping ε of the sideband events is set per fold (:func:`select_efficiency`).
+    ``edges`` (GeV) is the binned fit range of :func:`~heplearn.weak.bumphunt.bump_hunt`;
+    the window's signal-region ends must be bin edges. References: Collins, Howe,
+    Nachman, arXiv:1805.02664.
     """
     m = np.asarray(mjj, dtype=np.float64)
     if scores is None:
         hs = hunting_scores(
-            features, m, window, seed=seed, k=k, template=template, make_estimator=make_estimator
+            features,
+            m,
+            window,
+            seed=seed,
+            k=k,
+            template=template,
+            make_estimator=make_estimator,
+            extra=extra,
         )
     else:
         s = np.asarray(scores, dtype=np.float64)
         if s.shape != m.shape:
             raise WeakSupervisionError(f"scores must have shape {m.shape}, got {s.shape}")
-        zeros = np.zeros(len(s), dtype=np.int64)
-        kf = KFoldScores(s, zeros, [], [])
-        hs = HuntScores(s, zeros, kf, len(s), np.full(len(s), -1, dtype=np.int64))
+        f = np.zeros(len(s), dtype=np.int64) if fold is None else np.asarray(fold)
+        if f.shape != s.shape:
+            raise WeakSupervisionError(f"fold must have shape {s.shape}, got {f.shape}")
+        kf = KFoldScores(s, f, [], [])
+        hs = HuntScores(s, f, kf, len(s), np.full(len(s), -1, dtype=np.int64))
     result = HuntResult(window, hs)
     reference = window.in_sidebands(m)
     for eff in efficiencies:
