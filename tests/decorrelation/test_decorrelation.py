@@ -184,3 +184,9 @@ def test_decorrelation_errors_are_clear(tmp_path, toy_table):
     with pytest.raises(InvalidConfigError, match="needs a torch model"):
         train_on_arrays(tr, va, bdt, tmp_path / "bdt")
     assert not (tmp_path / "nan" / "checkpoints").exists()
+    for weights, message in (
+        (np.zeros(len(tr["label"])), "sum to 0"),
+        (np.full(len(tr["label"]), np.inf), "non-finite"),
+    ):
+        with pytest.raises(InvalidConfigError, match=message):
+            train_on_arrays(dict(tr, weight=weights), va, config, tmp_path / "w")

@@ -211,9 +211,20 @@ def train_on_arrays(
 
 
 def _check_options(config: TrainConfig, kind: str, train_arrays, val_arrays) -> None:
-    """Options that need a torch model or an extra input array fail before any work."""
+    """Bad weights, and options that need a torch model or an extra input array, fail
+    before any work."""
     from heplearn.training.config import InvalidConfigError
 
+    for name, arrays in (("training", train_arrays), ("validation", val_arrays)):
+        if "weight" in arrays:
+            w = np.asarray(arrays["weight"], dtype=float)
+            if not np.all(np.isfinite(w)):
+                raise InvalidConfigError(f"weight: non-finite event weights in the {name} split")
+            if not w.sum() > 0:  # negative weights (NLO) are fine, a null total is not
+                raise InvalidConfigError(
+                    f"weight: the event weights of the {name} split sum to {w.sum():g}; "
+                    "nothing to train on"
+                )
     d = config.decorrelation
     if kind == "tabular" and (d is not None or config.loss != "cross_entropy"):
         what = "decorrelation" if d is not None else f"loss={config.loss!r}"
