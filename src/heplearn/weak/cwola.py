@@ -75,14 +75,15 @@ def fit_cwola(
     *,
     estimator: Any = None,
     sample_weight: ArrayLike | None = None,
-    val_fraction: float = 0.2,
+    val_fraction: float | None = 0.2,
     seed: int = 0,
 ) -> Any:
     """Fit a tabular classifier of mixture 1 (label 1) against mixture 2 (label 0).
 
     The CWoLa classifier (arXiv:1708.02949) is an ordinary classifier trained on mixture
     labels; a stratified ``val_fraction`` of the (mixed) rows, drawn with ``seed``, is
-    its early-stopping set. Its ``predict_proba(X)[:, 1]`` ranks rows like the signal
+    its early-stopping set (``val_fraction=None``: every row is fitted on, for estimators
+    that do not stop early). Its ``predict_proba(X)[:, 1]`` ranks rows like the signal
     likelihood ratio p_S/p_B when mixture 1 is the signal-richer one.
 
     Parameters
@@ -110,9 +111,13 @@ def fit_cwola(
         raise MixtureError(
             f"X must have shape (n, K) with n = {len(y)} rows (one per label), got {X.shape}"
         )
-    train, val = _stratified_split(y, val_fraction, seed)
     est = BoostedTrees(n_jobs=1, random_state=seed) if estimator is None else estimator
-    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[train]
+    w_all = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if val_fraction is None:
+        est.fit(X, y, sample_weight=w_all)
+        return est
+    train, val = _stratified_split(y, val_fraction, seed)
+    w = None if w_all is None else w_all[train]
     est.fit(X[train], y[train], sample_weight=w, eval_set=(X[val], y[val]))
     return est
 
