@@ -3,7 +3,7 @@
 Data: the ``dijet-resonance`` card (√s = 13 TeV, anti-kT R = 1.0, leading jet
 p_T > 1.2 TeV): QCD dijets, and W′(3.5 TeV) → X(500 GeV) Y(100 GeV), X, Y → qq̄, the
 signal, generated separately (much less of it: it is injected at small S/B). The QCD
-events are split once: 2/3 form the "data" background, 1/3 an independent background
+events are split once in halves: the "data" background, and an independent background
 *template* (a perfect background model, available in simulation only).
 
 Per event: m_jj and the four LHC Olympics features (:data:`heplearn.weak.DIJET_FEATURES`:
@@ -60,13 +60,14 @@ SIDEBAND_WIDTH = 300.0
 FIT_EDGES = np.arange(2800.0, 6000.0 + 1.0, 100.0)
 #: fractions of sideband events kept by the cuts (1 = no cut)
 EFFICIENCIES: tuple[float, ...] = (1.0, 0.1, 0.01)
-#: fraction of the QCD events set aside as the background template
-TEMPLATE_FRACTION = 1.0 / 3.0
+#: fraction of the QCD events set aside as the background template (as many template as
+#: data events: the idealised classifier then sees as much background as CWoLa's sidebands)
+TEMPLATE_FRACTION = 0.5
 K_FOLDS = 5
 
 SIZES: dict[bool, dict[str, Any]] = {
     True: {  # 2-core CPU, < 15 minutes with generation (~27 QCD events per CPU-second)
-        "qcd_jets": 40_000,  # 20k events: 13.3k data + 6.7k template
+        "qcd_jets": 40_000,  # 20k events: 10k data + 10k template
         "signal_jets": 6_000,  # 3k events
         "s_over_b": (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2),
         "headline": 0.1,
@@ -74,7 +75,7 @@ SIZES: dict[bool, dict[str, Any]] = {
         "n_params": 4,
     },
     False: {  # LHC Olympics R&D: 1M background events (+ a template), 100k signal
-        "qcd_jets": 3_000_000,  # 1.5M events: 1M data + 0.5M template
+        "qcd_jets": 4_000_000,  # 2M events: 1M data + 1M template
         "signal_jets": 200_000,
         "s_over_b": (0.0, 0.0025, 0.005, 0.01, 0.02, 0.04),
         "headline": 0.01,
@@ -161,10 +162,11 @@ def _hunt_summary(result, efficiencies) -> dict[str, Any]:
 def _plot_significance(path: Path, rows: list[dict], efficiencies, title: str) -> Path:
     from heplearn.evaluation.plots import _figure, _save
 
+    # the colours of plot_sic, which draws the three in this order
     styles = {
         "cwola": ("C0", "CWoLa hunting"),
-        "idealised": ("C2", "idealised"),
-        "supervised": ("C1", "supervised"),
+        "idealised": ("C1", "idealised"),
+        "supervised": ("C2", "supervised"),
     }
     lines = {1.0: ":", 0.1: "-", 0.01: "--"}
     with _figure() as (fig, ax):
@@ -201,12 +203,11 @@ def _plot_slide(path: Path, slides: dict[str, list[dict]], eff: float, title: st
             c = np.array([r["centre"] for r in rows]) / 1000
             z = [r["hunt"][f"{eff:g}"]["significance"] for r in rows]
             ax.plot(c, [np.nan if v is None else v for v in z], marker="o", color=color, label=name)
-        ax.axvspan(
-            SIGNAL_REGION[0] / 1000,
-            SIGNAL_REGION[1] / 1000,
+        ax.axvline(
+            0.5 * (SIGNAL_REGION[0] + SIGNAL_REGION[1]) / 1000,
             color="C3",
-            alpha=0.1,
-            label="true signal region",
+            ls="--",
+            label="W' mass (3.5 TeV)",
         )
         ax.set_xlabel(r"Signal-region centre $m_{jj}$ [TeV]")
         ax.set_ylabel(rf"Local significance $Z$ at $\varepsilon$ = {eff:g}")

@@ -118,15 +118,15 @@ class HuntScores:
 
     ``scores`` and ``fold`` have one entry per data event; ``kfold`` holds the full
     bookkeeping, whose row indices count the data events first and then the template
-    events (if any), then the ``extra`` events (if any). ``extra_scores`` and
-    ``extra_fold`` are those of the ``extra`` events (scored, never trained on).
+    events (if any). ``extra_scores`` and ``extra_fold`` are those of the ``extra``
+    events (scored, never trained on; they do not change the data's folds).
     """
 
     scores: np.ndarray
     fold: np.ndarray
     kfold: KFoldScores
     n_data: int
-    training_label: np.ndarray  # over the pool (data, template, extra); -1 = not trained on
+    training_label: np.ndarray  # over the pool (data, then template); -1 = not trained on
     extra_scores: np.ndarray | None = None
     extra_fold: np.ndarray | None = None
 
@@ -213,14 +213,11 @@ def hunting_scores(
         keep = window.in_signal_region(mt)
         pool = np.concatenate([X, Xt[keep]])
         label = np.concatenate([label, np.zeros(int(keep.sum()), dtype=np.int64)])
-    n_extra = 0
+    Xe = None
     if extra is not None:
         Xe = np.asarray(extra, dtype=np.float64)
         if Xe.ndim != 2 or Xe.shape[1] != X.shape[1]:
             raise WeakSupervisionError(f"extra features must be (n, {X.shape[1]}), got {Xe.shape}")
-        n_extra = len(Xe)
-        pool = np.concatenate([pool, Xe])
-        label = np.concatenate([label, np.full(n_extra, -1, dtype=np.int64)])
     for c, what in ((1, "signal-region"), (0, "template" if template is not None else "sideband")):
         if int((label == c).sum()) < 2 * k:
             raise WeakSupervisionError(
@@ -229,6 +226,7 @@ def hunting_scores(
             )
     make = make_estimator or default_classifier
     strat = label + 1  # 0 = not trained on, 1 = label 0, 2 = label 1
+    models: list[Any] = []
 
     def fit(train: np.ndarray, val: np.ndarray | None):
         est = make(seed)
@@ -237,18 +235,22 @@ def hunting_scores(
         if val is not None:
             kw["eval_set"] = (pool[val], label[val])
         est.fit(pool[train], y, **kw)
+        models.append(est)
         return lambda rows: est.predict_proba(pool[rows])[:, 1]
 
     kf = kfold_scores(fit, len(pool), k=k, seed=seed, trainable=label >= 0, stratify=strat)
-    tail = slice(len(pool) - n_extra, len(pool))
+    extra_scores = extra_fold = None
+    if Xe is not None:
+        # extra events join folds at random (their own stream: the data folds do not
+        # depend on them) and are scored by that fold's model, which never saw them
+        extra_fold = np.random.default_rng([seed, 7]).integers(0, k, len(Xe))
+        extra_scores = np.empty(len(Xe))
+        for i, est in enumerate(models):
+            rows = extra_fold == i
+            if rows.any():
+                extra_scores[rows] = est.predict_proba(Xe[rows])[:, 1]
     return HuntScores(
-        kf.scores[:n_data],
-        kf.fold[:n_data],
-        kf,
-        n_data,
-        label,
-        kf.scores[tail] if extra is not None else None,
-        kf.fold[tail] if extra is not None else None,
+        kf.scores[:n_data], kf.fold[:n_data], kf, n_data, label, extra_scores, extra_fold
     )
 
 
