@@ -435,7 +435,13 @@ def run(
             headline["results"]["cwola"],
             f"CWoLa hunting, S/B = {size['headline']:g}",
         ),
-        _plot_slide(out / "anomaly_sliding.png", slides, 0.1, "CWoLa hunting in sliding windows"),
+        _plot_slide(
+            out / "anomaly_sliding.png",
+            slides,
+            0.1,
+            f"CWoLa hunting, {SIGNAL_REGION[1] - SIGNAL_REGION[0]:g} GeV signal regions "
+            f"sliding by {step:g} GeV",
+        ),
     ]
     summary: dict[str, Any] = {
         "study": "anomaly",
