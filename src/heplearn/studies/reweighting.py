@@ -54,11 +54,14 @@ OBSERVABLES: dict[str, str] = {
 TARGET_QUARK_FRACTION = 0.3
 
 SIZES: dict[bool, dict[str, Any]] = {
-    True: {  # 2-core CPU, < 15 minutes with generation (~15 qg jets per CPU-second)
+    # 2-core CPU, < 15 minutes with generation: qg jets cost 1/12.9 (default shower) and
+    # 1/18 (alpha_s = 0.12) CPU-seconds each, ~11 minutes for the two samples on 2 cores
+    # (shards of 5000 jets: any size from 5001 to 10000 jets per sample costs the same)
+    True: {
         "n_jets": 10_000,
         "preset": "small",
-        "epochs": 15,
-        "patience": 4,
+        "epochs": 10,
+        "patience": 3,
         "n_bootstrap": 200,
     },
     False: {  # paper-like: Andreassen & Nachman use O(10^5-10^6) jets per sample
@@ -148,10 +151,13 @@ def _label_shift(
     tagger = load_tagger(out / "qg_classifier")
     source_prior = float(tr["label"].mean())  # the prior the classifier was trained with
 
-    # target: every held-out gluon jet and as many quark jets as give the injected fraction
+    # held-out jets: 70% make the target, 30% stay a labelled reference for the figure
+    parts = stratified_split(labels[evaluate], {"reference": 0.3}, seed + 7)
+    pool, reference = evaluate[parts["train"]], evaluate[parts["reference"]]
+    # target: every pool gluon jet and as many quark jets as give the injected fraction
     rng = np.random.default_rng([seed, 2002])
-    gluons = evaluate[labels[evaluate] == 0]
-    quarks = evaluate[labels[evaluate] == 1]
+    gluons = pool[labels[pool] == 0]
+    quarks = pool[labels[pool] == 1]
     f = TARGET_QUARK_FRACTION
     n_q = min(len(quarks), int(round(len(gluons) * f / (1 - f))))
     if n_q < 10 or len(gluons) < 10:
@@ -162,16 +168,17 @@ def _label_shift(
     realised = float(labels[target].mean())
     post = predict(tagger, {"jet_features": X[target]})
     est = estimate_target_priors(post, source_prior, n_bootstrap=n_bootstrap, seed=seed)
-    # the held-out labelled source (quark fraction ~0.5) reweighted to the estimated prior
-    src_scores = predict(tagger, {"jet_features": X[evaluate]})
-    w = label_shift_weights(labels[evaluate], float(labels[evaluate].mean()), est.priors[1])
+    # the labelled reference (quark fraction ~0.5, disjoint from the target) reweighted to
+    # the estimated prior
+    src_scores = predict(tagger, {"jet_features": X[reference]})
+    w = label_shift_weights(labels[reference], float(labels[reference].mean()), est.priors[1])
     fig = plot_reweighted_observable(
         src_scores,
         post,
         w,
         out / "label_shift_scores.png",
         xlabel="Quark-vs-gluon BDT score",
-        source_label=f"labelled sim. ($f_q$ = {labels[evaluate].mean():.2f})",
+        source_label=f"labelled sim. ($f_q$ = {labels[reference].mean():.2f})",
         target_label=f"target ($f_q$ = {realised:.2f}, unlabelled)",
         title="Label shift: EM prior",
     )
@@ -189,6 +196,7 @@ def _label_shift(
             "classifier": "bdt (small preset) on the 14 jet observables, quark vs gluon",
             "n_classifier_train": len(tr["label"]),
             "n_target": len(target),
+            "n_reference": len(reference),
             "em_iterations": est.n_iterations,
             "em_converged": est.converged,
             "n_bootstrap": n_bootstrap,
@@ -351,6 +359,7 @@ def run(
         "weight_mean": float(weights.mean()),
         "weight_max": float(weights.max()),
         "weight_cap": reweighter.weight_cap_,
+        "weight_fraction_capped": float(np.mean(weights >= reweighter.weight_cap_)),
         "triangular_discriminator": distances,
         **prior,
         "timings_s": {
