@@ -24,11 +24,17 @@ __all__ = ["run", "STRENGTHS"]
 
 #: λ scanned per method (quick, full)
 STRENGTHS: dict[bool, dict[str, list[float]]] = {
-    True: {"pearson": [1.0, 10.0], "disco": [1.0, 5.0, 20.0], "adversary": [1.0, 3.0, 10.0]},
+    # penalties are dimensionless (ρ², dCorr² ∈ [0, 1]) beside a cross-entropy of ~0.3:
+    # λ ≳ 5 makes a constant score the optimum on this sample
+    True: {
+        "pearson": [0.1, 0.3, 1.0],
+        "disco": [0.03, 0.1, 0.3, 1.0],
+        "adversary": [0.3, 1.0, 3.0],
+    },
     False: {
-        "pearson": [0.3, 1.0, 3.0, 10.0, 30.0],
-        "disco": [0.3, 1.0, 3.0, 10.0, 30.0, 100.0],
-        "adversary": [0.3, 1.0, 3.0, 10.0, 30.0],
+        "pearson": [0.03, 0.1, 0.3, 1.0, 3.0],
+        "disco": [0.01, 0.03, 0.1, 0.3, 1.0, 3.0],
+        "adversary": [0.1, 0.3, 1.0, 3.0, 10.0],
     },
 }
 
@@ -98,7 +104,9 @@ def run(
         decorrelation={"method": "disco", "strength": 0.0},  # adds the mass array
     )
     arrays = build_inputs(table, required_inputs(base.model), base)
-    splits = split_indices(len(table), 0.2, 0.2, base.split_seed)
+    # a large test set: 1/JSD of the few background jets passing a strong tagger is
+    # statistics-limited
+    splits = split_indices(len(table), 0.15, 0.35, base.split_seed)
     tr, va, te = (subset(arrays, splits[k]) for k in ("train", "val", "test"))
     y, mass = te["label"], te["decorrelate"].astype(float)
 
