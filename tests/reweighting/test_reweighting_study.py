@@ -20,10 +20,12 @@ def test_data_card_differs_only_by_the_shower_coupling():
 
 
 def test_quick_sizes_fit_the_budget():
-    # 12.9 and 18 qg jets per CPU-second (default and alpha_s = 0.12 shower): the two quick
-    # samples must generate in ~11 min on 2 cores, leaving minutes for training
-    n = study.SIZES[True]["n_jets"]
-    assert (n / 12.9 + n / 18) / 2 < 11.5 * 60
+    # 12.9 and 18 qg jets per CPU-second (default and alpha_s = 0.12 shower); shards of
+    # equal size on 2 cores: the two quick samples must leave minutes for training
+    quick = study.SIZES[True]
+    n, shard = quick["n_jets"], quick["shard_jets"]
+    assert n % shard == 0 and (n // shard) % 2 == 0  # every core busy to the end
+    assert (n / 12.9 + n / 18) / 2 < 10 * 60
     assert study.SIZES[False]["n_jets"] >= 100_000
 
 
@@ -36,7 +38,7 @@ def test_data_directory_must_hold_both_samples(tmp_path):
 def test_study_end_to_end_on_toy_jets(tmp_path, toy_jets, monkeypatch):
     write_dataset(toy_jets(400, seed=1), tmp_path / "in" / "simulation")
     write_dataset(toy_jets(400, seed=2), tmp_path / "in" / "data")
-    tiny = {"n_jets": 400, "preset": "small", "epochs": 1, "patience": 1, "n_bootstrap": 10}
+    tiny = {**study.SIZES[True], "epochs": 1, "patience": 1, "n_bootstrap": 10}
     monkeypatch.setitem(study.SIZES, True, tiny)
     out = tmp_path / "out"
     summary = study.run(out, quick=True, data=tmp_path / "in", seed=3, workers=None, progress=False)

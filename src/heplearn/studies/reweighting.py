@@ -34,7 +34,7 @@ import awkward as ak
 import numpy as np
 
 from heplearn.errors import HeplearnError, InputFileError
-from heplearn.studies._common import finish_study, study_dataset
+from heplearn.studies._common import DATA_DIR, finish_study, study_dataset
 
 __all__ = ["run", "ALPHAS_DEFAULT", "ALPHAS_DATA", "OBSERVABLES", "SIZES", "data_cards"]
 
@@ -55,23 +55,29 @@ TARGET_QUARK_FRACTION = 0.3
 
 SIZES: dict[bool, dict[str, Any]] = {
     # 2-core CPU, < 15 minutes with generation: qg jets cost 1/12.9 (default shower) and
-    # 1/18 (alpha_s = 0.12) CPU-seconds each, ~11 minutes for the two samples on 2 cores
-    # (shards of 5000 jets: any size from 5001 to 10000 jets per sample costs the same)
+    # 1/18 (alpha_s = 0.12) CPU-seconds each, so the two samples take ~9 minutes on 2
+    # cores when each is cut into 2 equal shards (one per core; the 5000-jet shards of
+    # study_dataset would leave a core idle and cost as much as 10000 jets per sample)
     True: {
-        "n_jets": 10_000,
+        "n_jets": 8_000,
+        "shard_jets": 4_000,
         "preset": "small",
-        "epochs": 10,
-        "patience": 3,
+        "epochs": 15,
+        "patience": 4,
         "n_bootstrap": 200,
     },
     False: {  # paper-like: Andreassen & Nachman use O(10^5-10^6) jets per sample
         "n_jets": 200_000,
+        "shard_jets": 5_000,
         "preset": "default",
         "epochs": 40,
         "patience": 6,
         "n_bootstrap": 500,
     },
 }
+
+#: shard size of :func:`heplearn.studies._common.study_dataset` (``generate``'s default)
+_STUDY_SHARD_JETS = 5_000
 
 
 def data_cards():
@@ -90,8 +96,32 @@ def data_cards():
     return sim, data
 
 
+def _generate(card, n_jets: int, shard_jets: int, *, seed: int, workers, progress) -> Path:
+    """:func:`~heplearn.studies._common.study_dataset`, or the same cache with another
+    shard size (its directory name then ends in ``-shard{shard_jets}``)."""
+    if shard_jets == _STUDY_SHARD_JETS:
+        return study_dataset(card, n_jets, seed=seed, workers=workers, progress=progress)
+    from heplearn.simulate import generate
+
+    out = DATA_DIR / f"{card.name}-none-{n_jets}-seed{seed}-shard{shard_jets}"
+    generate(
+        card,
+        out,
+        n_jets=n_jets,
+        seed=seed,
+        workers=workers,
+        progress=progress,
+        shard_jets=shard_jets,
+    )
+    return out
+
+
 def _datasets(
-    data: Path | None, n_jets: int, seed: int, workers: int | None, progress: bool
+    data: Path | None,
+    size: dict[str, Any],
+    seed: int,
+    workers: int | None,
+    progress: bool,
 ) -> tuple[Path, Path]:
     if data is not None:
         paths = (data / "simulation", data / "data")
@@ -104,10 +134,13 @@ def _datasets(
             )
         return paths
     sim_card, data_card = data_cards()
+    n, shard = size["n_jets"], size["shard_jets"]
     # different seeds: the two samples must be statistically independent
-    sim = study_dataset(sim_card, n_jets, seed=seed, workers=workers, progress=progress)
-    dat = study_dataset(data_card, n_jets, seed=seed + 1, workers=workers, progress=progress)
-    return sim, dat
+    kw = {"workers": workers, "progress": progress}
+    return (
+        _generate(sim_card, n, shard, seed=seed, **kw),
+        _generate(data_card, n, shard, seed=seed + 1, **kw),
+    )
 
 
 def _observables(table, R0: float) -> dict[str, np.ndarray]:
@@ -230,7 +263,7 @@ def run(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     size = SIZES[bool(quick)]
-    sim_path, data_path = _datasets(data, size["n_jets"], seed, workers, progress)
+    sim_path, data_path = _datasets(data, size, seed, workers, progress)
     t_data = time.perf_counter() - t_start
     sim, _ = load_jets(sim_path)
     dat, _ = load_jets(data_path)
