@@ -49,6 +49,15 @@ def test_landscape_writes_the_table_json_and_report(tmp_path, toy_dataset):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["splits"]["test"] == 80  # 20% of 400, never used for training
     assert format_table(rows).row_count == 3
+    # an interrupted or repeated landscape reuses the models it finished with this config
+    ckpt = tmp_path / "models" / "pfn" / "checkpoints" / "best.ckpt"
+    before = ckpt.stat().st_mtime_ns
+    again = landscape(
+        "top", data=toy_dataset, models=["logreg", "pfn"], out=tmp_path, progress=False
+    )
+    assert ckpt.stat().st_mtime_ns == before
+    assert again[1]["train_seconds"] == rows[2]["train_seconds"]
+    assert again[1]["auc"] == pytest.approx(rows[2]["auc"])
 
 
 def test_unknown_model_fails_before_any_work(tmp_path, toy_dataset):

@@ -209,6 +209,32 @@ def _row(name, metrics, parameters, train_seconds, rate) -> dict[str, Any]:
     return row
 
 
+def _finished_run(run: Path, cfg, n_train: int, source) -> tuple[int, float] | None:
+    """(parameters, train seconds) of a model already trained in ``run`` with this very
+    config, training-set size and dataset (its ``metrics.json`` is written only after
+    training ends), so an interrupted landscape resumes with the models it has not
+    finished; None when the model must be trained."""
+    import json
+
+    from heplearn.evaluation.report import to_jsonable
+
+    try:
+        metrics = json.loads((run / "metrics.json").read_text())
+        saved = json.loads((run / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    mine = to_jsonable(cfg.model_dump())
+    same = (
+        {k: v for k, v in saved.get("config", {}).items() if k != "progress"}
+        == {k: v for k, v in mine.items() if k != "progress"}
+        and saved.get("n_train") == n_train
+        and saved.get("data") == to_jsonable(source or {})
+    )
+    if not same or "parameters" not in metrics or "train_seconds" not in metrics:
+        return None
+    return int(metrics["parameters"]), float(metrics["train_seconds"])
+
+
 def _model_setup(name: str, size: LandscapeSize, config, arrays):
     """The training config and the inputs of one model under the landscape's budget."""
     n_particles = size.particles_for.get(name)
@@ -351,18 +377,21 @@ def landscape(
             cfg, mine = _model_setup(name, size, config, arrays)
             run = out / "models" / name
             mine_test = subset(mine, splits["test"])
-            result = train_on_arrays(
-                subset(mine, splits["train"]),
-                subset(mine, splits["val"]),
-                cfg,
-                run,
-                source=source,
-            )
+            done = _finished_run(run, cfg, len(splits["train"]), source)
+            if done is None:
+                result = train_on_arrays(
+                    subset(mine, splits["train"]),
+                    subset(mine, splits["val"]),
+                    cfg,
+                    run,
+                    source=source,
+                )
+                done = (result.parameters, result.train_seconds)
             tagger = load_tagger(run)
             s = predict(tagger, mine_test)
             m = evaluate_scores(s, test["label"], bootstrap=size.bootstrap, seed=seed)
             rate = _inference_rate(tagger, mine_test)
-            rows.append(_row(name, m, result.parameters, result.train_seconds, rate))
+            rows.append(_row(name, m, *done, rate))
             write_json(run / "metrics.json", rows[-1])
         scores[name] = (s, test["label"])
 
