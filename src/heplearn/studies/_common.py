@@ -8,7 +8,7 @@ from typing import Any
 
 from heplearn.simulate.cards import ProcessCard
 
-__all__ = ["study_dataset", "finish_study", "DATA_DIR"]
+__all__ = ["study_dataset", "study_jets", "finish_study", "DATA_DIR"]
 
 #: where studies cache the datasets they generate (reused by manifest on the next run)
 DATA_DIR = Path("data")
@@ -38,6 +38,27 @@ def study_dataset(
         card, out, n_jets=n_jets, seed=seed, detector=detector, workers=workers, progress=progress
     )
     return out
+
+
+def study_jets(
+    process: str,
+    n_jets: int,
+    data: Path | None,
+    *,
+    seed: int,
+    detector: str,
+    workers: int | None,
+    progress: bool,
+):
+    """The jet table and its source record: ``data`` when given, else the cached
+    :func:`study_dataset` of ``process`` (generated on first use)."""
+    from heplearn.training import load_jets
+
+    if data is None:
+        data = study_dataset(
+            process, n_jets, seed=seed, detector=detector, workers=workers, progress=progress
+        )
+    return load_jets(data)
 
 
 def finish_study(

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from heplearn.studies._common import finish_study, study_dataset
+from heplearn.studies._common import finish_study, study_jets
 
 __all__ = ["run", "STRENGTHS"]
 
@@ -76,22 +76,21 @@ def run(
     dataset with a ``mass`` field (default: generate ``w`` at ``atlas-like`` level)."""
     from heplearn.evaluation.plots import plot_decorrelation_plane, plot_selected_mass
     from heplearn.physics.observables import tau21
-    from heplearn.training import TrainConfig, build_inputs, load_jets, split_indices
+    from heplearn.training import TrainConfig, build_inputs, split_indices
     from heplearn.training.engine import load_tagger, predict, subset, train_on_arrays
     from heplearn.training.inputs import required_inputs
 
     size = _SIZES[bool(quick)]
     t0 = time.perf_counter()
-    if data is None:
-        data = study_dataset(
-            "w",
-            size["n_jets"],
-            seed=seed,
-            detector="atlas-like",
-            workers=workers,
-            progress=progress,
-        )
-    table, source = load_jets(data)
+    table, source = study_jets(
+        "w",
+        size["n_jets"],
+        data,
+        seed=seed,
+        detector="atlas-like",
+        workers=workers,
+        progress=progress,
+    )
     base = TrainConfig.cast(
         model="pfn",
         preset=size["preset"],

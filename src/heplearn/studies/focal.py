@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from heplearn.studies._common import finish_study, study_dataset
+from heplearn.studies._common import finish_study, study_jets
 
 __all__ = ["run", "LOSSES"]
 
@@ -78,21 +78,20 @@ def run(
     (default: generate ``top`` at ``atlas-like`` detector level)."""
     from heplearn.evaluation.metrics import auc, background_rejection
     from heplearn.evaluation.plots import plot_calibration, plot_rejection
-    from heplearn.training import TrainConfig, build_inputs, load_jets, required_inputs
+    from heplearn.training import TrainConfig, build_inputs, required_inputs
     from heplearn.training.engine import load_tagger, predict, subset, train_on_arrays
 
     size = _SIZES[bool(quick)]
     t0 = time.perf_counter()
-    if data is None:
-        data = study_dataset(
-            "top",
-            size["n_jets"],
-            seed=seed,
-            detector="atlas-like",
-            workers=workers,
-            progress=progress,
-        )
-    table, source = load_jets(data)
+    table, source = study_jets(
+        "top",
+        size["n_jets"],
+        data,
+        seed=seed,
+        detector="atlas-like",
+        workers=workers,
+        progress=progress,
+    )
     labels = np.asarray(table["label"])
     split = _rare_signal_split(labels, ratio, seed)
     base = TrainConfig.cast(
