@@ -4,6 +4,9 @@ Each sample is a few hundred jets (seconds of Pythia); the seeds are fixed, so t
 below are deterministic, not statistical coin flips.
 """
 
+import contextlib
+import socket
+
 import awkward as ak
 import numpy as np
 import pytest
@@ -79,7 +82,14 @@ def test_pileup_constituents_carry_their_vertex():
 def test_same_seed_same_dataset_for_one_and_two_workers(tmp_path):
     kw = {"n_jets": 60, "seed": 5, "detector": "atlas-like", "shard_jets": 20, "progress": False}
     one = generate("w", tmp_path / "one", workers=1, **kw)
-    two = generate("w", tmp_path / "two", workers=2, **kw)
+    with contextlib.ExitStack() as stack:
+        # Dask's default dashboard port held by someone else (another generation) must not
+        # matter
+        sock = stack.enter_context(socket.socket())
+        with contextlib.suppress(OSError):  # already held: the same situation
+            sock.bind(("127.0.0.1", 8787))
+            sock.listen()
+        two = generate("w", tmp_path / "two", workers=2, **kw)
     a, b = read_dataset(one.parent), read_dataset(two.parent)
     assert len(a) == 60
     assert ak.array_equal(a, b)

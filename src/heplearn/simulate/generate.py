@@ -347,8 +347,10 @@ def _run_shards(args, workers: int | None, scheduler: str | None, out: Path):
         cluster = None
         client = Client(scheduler)
     else:
+        # dashboard on a free port: None would mean Dask's default 8787, which a second
+        # generation running beside this one already holds
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         client = Client(cluster)
     try:
