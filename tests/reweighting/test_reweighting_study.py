@@ -3,6 +3,7 @@ run on toy jets (1 epoch) that checks the summary, figures and report it writes.
 
 import json
 
+import numpy as np
 import pytest
 
 from heplearn.data.dataset import write_dataset
@@ -38,7 +39,13 @@ def test_data_directory_must_hold_both_samples(tmp_path):
 def test_study_end_to_end_on_toy_jets(tmp_path, toy_jets, monkeypatch):
     write_dataset(toy_jets(400, seed=1), tmp_path / "in" / "simulation")
     write_dataset(toy_jets(400, seed=2), tmp_path / "in" / "data")
-    tiny = {**study.SIZES[True], "epochs": 1, "patience": 1, "n_bootstrap": 10}
+    tiny = {
+        **study.SIZES[True],
+        "epochs": 1,
+        "patience": 1,
+        "n_bootstrap": 10,
+        "n_classifier_bootstrap": 3,
+    }
     monkeypatch.setitem(study.SIZES, True, tiny)
     out = tmp_path / "out"
     summary = study.run(out, quick=True, data=tmp_path / "in", seed=3, workers=None, progress=False)
@@ -66,7 +73,11 @@ def test_study_end_to_end_on_toy_jets(tmp_path, toy_jets, monkeypatch):
     # fit and evaluation halves are disjoint and cover the samples
     assert summary["n_fit"]["simulation"] + summary["n_evaluate"]["simulation"] == 400
     assert summary["prior_true"] == study.TARGET_QUARK_FRACTION
-    assert 0 < summary["prior_estimated"] < 1 and summary["prior_estimated_uncertainty"] > 0
+    assert 0 < summary["prior_estimated"] < 1
+    # two error components (target statistics, classifier training) in quadrature
+    parts = [summary[f"prior_estimated_uncertainty_{k}"] for k in ("target", "classifier")]
+    assert all(p > 0 for p in parts)
+    assert summary["prior_estimated_uncertainty"] == pytest.approx(float(np.hypot(*parts)))
     figures = ["weights.png", "label_shift_scores.png"]
     figures += [f"observable_{name}.png" for name in study.OBSERVABLES]
     for name in figures:
