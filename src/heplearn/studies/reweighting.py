@@ -25,6 +25,7 @@ label-shift part. Without it the study generates both samples (cached under ``da
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from pathlib import Path
@@ -435,7 +436,8 @@ def run(
             "label_shift": t_prior,
             "total": time.perf_counter() - t_start,
         },
-        "machine": f"{platform.machine()}, {platform.system()}, python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
+        f"python {platform.python_version()}",
     }
     metrics: dict[str, Any] = {
         "auc_before": before.auc,
