@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from heplearn.weak.errors import MixtureError
+from heplearn.weak.mixtures import binary_labels
 
 if TYPE_CHECKING:
     from heplearn.training.config import TrainConfig
@@ -34,20 +35,13 @@ __all__ = ["check_cwola_labels", "fit_cwola", "train_cwola", "mixture_auc", "unm
 
 def check_cwola_labels(labels: ArrayLike, where: str = "mixture labels") -> np.ndarray:
     """Mixture labels as int64 ``(n,)``; both mixtures (1 and 0) must be present."""
-    y = np.asarray(labels)
-    if y.ndim != 1:
-        raise MixtureError(f"{where}: expected shape (n,), got {y.shape}")
-    values = np.unique(y)
-    if not np.isin(values, [0, 1]).all():
-        raise MixtureError(
-            f"{where}: expected 1 (mixture 1) or 0 (mixture 2), got values {values[:10].tolist()}"
-        )
-    if len(values) < 2:
-        raise MixtureError(
-            f"{where}: only mixture label {values.tolist()} present; CWoLa trains one "
-            "mixture against another and needs rows of both"
-        )
-    return y.astype(np.int64)
+    return binary_labels(
+        labels,
+        where,
+        classes="1 (mixture 1) or 0 (mixture 2)",
+        both="only mixture label of one kind; CWoLa trains one mixture against another "
+        "and needs rows of both",
+    )
 
 
 def _stratified_split(y: np.ndarray, val_fraction: float, seed: int):

@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 
 from heplearn.weak.errors import IdenticalFractionsWarning, MixtureError
 
-__all__ = ["Mixtures", "make_mixtures", "hide_labels", "check_fractions"]
+__all__ = ["Mixtures", "make_mixtures", "hide_labels", "check_fractions", "binary_labels"]
 
 
 @dataclass(frozen=True)
@@ -100,20 +100,24 @@ def check_fractions(fractions: Sequence[float], *, warn: bool = True) -> tuple[f
     return fr
 
 
-def _as_binary_labels(labels: ArrayLike) -> np.ndarray:
+def binary_labels(
+    labels: ArrayLike,
+    where: str = "labels",
+    classes: str = "0 (background) or 1 (signal)",
+    both: str = "a single class; mixtures of different signal fractions need "
+    "both signal (1) and background (0) rows",
+) -> np.ndarray:
+    """``labels`` as int64 ``(n,)`` holding both 0 and 1, or a :class:`MixtureError` that
+    names ``where``, what the classes mean (``classes``) and why both are needed
+    (``both``)."""
     y = np.asarray(labels)
     if y.ndim != 1:
-        raise MixtureError(f"labels must be one-dimensional, got shape {y.shape}")
+        raise MixtureError(f"{where}: expected shape (n,), got {y.shape}")
     values = np.unique(y)
     if not np.isin(values, [0, 1]).all():
-        raise MixtureError(
-            f"labels must be 0 (background) or 1 (signal); got values {values[:10].tolist()}"
-        )
+        raise MixtureError(f"{where}: expected {classes}, got values {values[:10].tolist()}")
     if len(values) < 2:
-        raise MixtureError(
-            f"labels hold a single class ({values.tolist()}); mixtures of different signal "
-            "fractions need both signal (1) and background (0) rows"
-        )
+        raise MixtureError(f"{where}: {values.tolist()} alone: {both}")
     return y.astype(np.int64)
 
 
@@ -159,7 +163,7 @@ def make_mixtures(
     IdenticalFractionsWarning
         Two fractions are equal.
     """
-    y = _as_binary_labels(labels)
+    y = binary_labels(labels)
     fr = check_fractions(fractions)
     sig = np.flatnonzero(y == 1)
     bkg = np.flatnonzero(y == 0)
