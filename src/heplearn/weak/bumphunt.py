@@ -195,54 +195,43 @@ def fit_dijet(
     d_phi = d_q @ r_inv  # the same in φ = R θ
     wq = half[:, None] * _WEIGHTS[None, :]
 
-    def nll_grad_hess(phi):
+    def nll_and_grad(phi):
         with np.errstate(over="ignore"):  # a too long trial step: rejected as non-finite
             f = np.exp(d_phi @ phi) * wq
         mu = f.sum(axis=1)
-        j = np.einsum("bq,bqp->bp", f, d_phi)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             nll = float(np.sum(mu - n_f * np.log(mu)))
-        if not np.isfinite(nll):
-            return nll, None, None
+        if not np.isfinite(nll):  # the trust region shrinks and retries
+            return np.inf, np.zeros_like(phi)
+        return nll, (1.0 - n_f / mu) @ np.einsum("bq,bqp->bp", f, d_phi)
+
+    def hessian(phi):
+        f = np.exp(d_phi @ phi) * wq
+        mu = f.sum(axis=1)
+        j = np.einsum("bq,bqp->bp", f, d_phi)
         a = 1.0 - n_f / mu
-        grad = a @ j
-        hess = np.einsum("bq,bqp,bqr->pr", f * a[:, None], d_phi, d_phi) + np.einsum(
+        return np.einsum("bq,bqp,bqr->pr", f * a[:, None], d_phi, d_phi) + np.einsum(
             "b,bp,br->pr", n_f / mu**2, j, j
         )
-        return nll, grad, hess
 
-    phi = r @ theta
-    nll, grad, hess = nll_grad_hess(phi)
-    if grad is None:
+    if not np.isfinite(nll_and_grad(r @ theta)[0]):
         raise BumpHuntError("dijet fit: the least-squares start gives a non-finite likelihood")
-    converged = False
-    for _ in range(max_iterations):
-        try:
-            step = -np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            step = -grad
-        if grad @ step >= 0:  # Hessian not positive definite here: fall back to descent
-            step = -grad
-        t = 1.0
-        while t > 1e-10:
-            trial = phi + t * step
-            new = nll_grad_hess(trial)
-            if np.isfinite(new[0]) and new[0] <= nll + 1e-4 * t * (grad @ step):
-                break
-            t *= 0.5
-        else:
-            break
-        decrease = nll - new[0]
-        phi, (nll, grad, hess) = trial, new
-        if abs(decrease) < 1e-10 * max(1.0, abs(nll)) and np.max(np.abs(grad)) < 1e-6 * max(
-            1.0, float(n_f.sum())
-        ):
-            converged = True
-            break
-    if not converged and not np.max(np.abs(grad)) < 1e-5 * max(1.0, float(n_f.sum())):
+    from scipy.optimize import minimize
+
+    # Newton with a trust region (the Hessian is exact), in the orthogonalised parameters
+    res = minimize(
+        nll_and_grad,
+        r @ theta,
+        jac=True,
+        hess=hessian,
+        method="trust-exact",
+        options={"maxiter": max_iterations, "gtol": 1e-6 * max(1.0, float(n_f.sum()))},
+    )
+    phi, grad = res.x, res.jac
+    if not res.success and not np.max(np.abs(grad)) < 1e-5 * max(1.0, float(n_f.sum())):
         raise BumpHuntError(
             f"dijet fit ({n_params} parameters) did not converge in {max_iterations} "
-            f"iterations (|gradient| = {np.max(np.abs(grad)):.3g})"
+            f"iterations (|gradient| = {np.max(np.abs(grad)):.3g}: {res.message})"
         )
     theta = r_inv @ phi
     mu, jac = _bin_integrals(theta, lo_f, hi_f, sqrt_s, n_params)
