@@ -305,14 +305,14 @@ class AdversarialTaggerModule(TaggerModule):
     def training_step(self, batch, batch_idx):
         opt_clf, opt_adv = self.optimizers()
         d = self.config.decorrelation
-        with torch.no_grad():
-            frozen = self(batch)
+        # one classifier forward: the adversary steps see its detached scores (the
+        # classifier does not change until its own step below)
+        logits = self(batch)
         for _ in range(d.adversary_steps):
-            l_adv = self._adversary_loss(frozen, batch)
+            l_adv = self._adversary_loss(logits.detach(), batch)
             opt_adv.zero_grad()
             self.manual_backward(l_adv)
             opt_adv.step()
-        logits = self(batch)
         l_clf = self._classification_loss(logits, batch)
         lam = self._lambda()
         loss = l_clf - lam * self._adversary_loss(logits, batch) if lam > 0 else l_clf
