@@ -3,7 +3,7 @@ import pytest
 from heplearn.errors import InputFileError, InvalidCardError, UnknownNameError
 from heplearn.simulate.cards import ProcessCard, load_process_card, process_names
 
-SHIPPED = ["dijet-resonance", "minbias", "qg", "top", "w", "zjets"]
+SHIPPED = ["dijet-resonance", "minbias", "qg", "qg-mixtures", "top", "w", "zjets"]
 
 
 def test_shipped_cards_load_and_cite_their_source():
@@ -22,6 +22,13 @@ def test_top_card_mirrors_the_reference_dataset():
     assert "PartonLevel:MPI = off" in card.pythia
     assert card.labels == {0: "qcd", 1: "top"}
     assert card.samples[1].match.pid == 6 and card.samples[1].match.max_dr == 0.8
+
+
+def test_qg_mixtures_card_shares_the_qg_jets():
+    """The physical CWoLa mixtures must select jets exactly as the labelled qg card."""
+    qg, mix = load_process_card("qg"), load_process_card("qg-mixtures")
+    assert mix.jets == qg.jets and mix.selection == qg.selection and mix.sqrt_s == qg.sqrt_s
+    assert mix.labels == {0: "dijet", 1: "zjet"}
 
 
 def test_unknown_process_lists_known_ones():

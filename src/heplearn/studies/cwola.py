@@ -30,9 +30,20 @@ itself. Both run in seconds, so every point is repeated with fresh mixtures.
 Each (f1, f2) pair and the supervised reference are trained ``n_repeats`` times (fresh
 mixture draws and BDT seeds); the summary gives means and standard deviations.
 
+**Physical mixtures.** The same comparison on the mixtures an analysis actually has: a
+Z+jet and a QCD dijet sample (card ``qg-mixtures``: same jet definition and selection as
+``qg``; the label is the sample). Their quark fractions are whatever Pythia makes them,
+measured from the hard-parton truth ``parton_pid`` (:func:`heplearn.weak.parton_flavour`)
+and reported, never given to the classifier. CWoLa trains Z+jet against dijet; the
+supervised reference trains on the same jets with their true flavour; both are scored on
+held-out jets of known flavour from both samples. CWoLa also assumes that a quark jet
+looks the same in both samples (sample independence): a classifier of Z+jet quarks
+against dijet quarks (and the same for gluons) measures how well that holds (AUC 0.5 =
+exactly). Each repeat trains on a fresh 90% subsample of the training jets.
+
 ``data`` (optional) is a heplearn dataset directory of labelled quark (1) / gluon (0)
-jets, e.g. from ``heplearn generate qg``. The physical mixtures of the issue (a Z+jet
-and a dijet sample, fractions from ``parton_pid``) are not built here.
+jets, e.g. from ``heplearn generate qg``; the physical mixtures are always generated
+(and cached) from the ``qg-mixtures`` card.
 """
 
 from __future__ import annotations
@@ -47,8 +58,18 @@ import numpy as np
 
 from heplearn.errors import HeplearnError, InputFileError
 from heplearn.studies._common import finish_study, study_dataset
+from heplearn.weak.cwola import fit_cwola
 
-__all__ = ["run", "HEADLINE", "SCAN", "SIZES", "MODELS", "QG_OBSERVABLES", "make_classifier"]
+__all__ = [
+    "run",
+    "physical_cwola",
+    "HEADLINE",
+    "SCAN",
+    "SIZES",
+    "MODELS",
+    "QG_OBSERVABLES",
+    "make_classifier",
+]
 
 #: quark fractions (f1, f2) of the headline mixtures
 HEADLINE: tuple[float, float] = (0.8, 0.4)
@@ -67,11 +88,13 @@ SIZES: dict[bool, dict[str, Any]] = {
         "n_jets": 10_000,
         "test_fraction": 0.2,
         "n_repeats": 5,
+        "n_physical": 8_000,  # Z+jet + dijet jets of the physical mixtures
     },
     False: {  # the size of the energyflow q/g dataset the qg card mirrors
         "n_jets": 2_000_000,
         "test_fraction": 0.1,
         "n_repeats": 5,
+        "n_physical": 1_000_000,
     },
 }
 
@@ -169,6 +192,131 @@ def _mixture_size(n_sig: int, n_bkg: int, pairs) -> int:
     return min(sizes)
 
 
+def physical_cwola(
+    features: dict[str, np.ndarray],
+    sample: np.ndarray,
+    flavour: np.ndarray,
+    *,
+    test_fraction: float,
+    n_repeats: int,
+    seed: int,
+) -> tuple[dict[str, Any], dict[str, tuple]]:
+    """CWoLa on two physical samples against supervision on the same jets.
+
+    Parameters
+    ----------
+    features
+        Model name (of :data:`MODELS`) -> its input matrix, shape (n, K), one row per jet.
+    sample
+        1 for jets of the quark-richer sample (mixture 1), 0 for the other: the only label
+        CWoLa sees.
+    flavour
+        Truth, 1 quark, 0 gluon, −1 unknown (:func:`heplearn.weak.parton_flavour`): used
+        to measure the fractions, to train the supervised reference and to score.
+
+    Returns
+    -------
+    The summary (fractions, per-model AUCs with spreads, sample-independence AUCs) and the
+    inputs ``(scores, truth)`` of the ROC figure.
+    """
+    from heplearn.evaluation.metrics import auc
+
+    sample = np.asarray(sample, dtype=np.int64)
+    flavour = np.asarray(flavour, dtype=np.int64)
+    fractions = {}
+    for name, s in (("mixture_1", 1), ("mixture_2", 0)):
+        f = flavour[sample == s]
+        fractions[name] = {
+            "n_jets": int(len(f)),
+            "quark": float(np.mean(f == 1)),
+            "gluon": float(np.mean(f == 0)),
+            "unmatched": float(np.mean(f == -1)),
+        }
+    rng = np.random.default_rng([seed, 29])
+    test = []  # stratified in (sample, flavour); only jets of known flavour are scored
+    for s in (0, 1):
+        for q in (0, 1):
+            rows = rng.permutation(np.flatnonzero((sample == s) & (flavour == q)))
+            test.append(rows[: int(round(test_fraction * len(rows)))])
+    test = np.sort(np.concatenate(test))
+    pool = np.setdiff1d(np.arange(len(sample)), test)
+    y_test = flavour[test]
+    n_draw = int(0.9 * min(np.sum(sample[pool] == s) for s in (0, 1)))
+    if n_draw < 100 or min(np.sum(y_test == q) for q in (0, 1)) < 20:
+        raise HeplearnError(
+            "physical CWoLa mixtures: too few jets (need >= 100 training jets per sample "
+            f"and >= 20 test quarks and gluons), got {len(sample)} jets"
+        )
+    models: dict[str, Any] = {}
+    roc: dict[str, tuple] = {}
+    for model, X in features.items():
+        val_fraction = MODELS[model][1]
+        cwola, supervised = [], []
+        for r in range(n_repeats):
+            draw = np.random.default_rng([seed, 31, r])
+            rows = np.concatenate(
+                [draw.choice(pool[sample[pool] == s], n_draw, replace=False) for s in (1, 0)]
+            )
+            fitted = fit_cwola(
+                X[rows],
+                sample[rows],
+                estimator=make_classifier(model, seed + r),
+                val_fraction=val_fraction,
+                seed=seed + r,
+            )
+            s_cwola = fitted.predict_proba(X[test])[:, 1]
+            known = rows[flavour[rows] >= 0]  # the same jets, true flavour
+            fitted = fit_cwola(
+                X[known],
+                flavour[known],
+                estimator=make_classifier(model, seed + r),
+                val_fraction=val_fraction,
+                seed=seed + r,
+            )
+            s_sup = fitted.predict_proba(X[test])[:, 1]
+            cwola.append(auc(s_cwola, y_test))
+            supervised.append(auc(s_sup, y_test))
+            if r == 0:
+                roc[f"{model}: CWoLa, Z+jet vs dijet"] = (s_cwola, y_test)
+                roc[f"{model}: supervised, same jets"] = (s_sup, y_test)
+        c, sup = _stats(cwola), _stats(supervised)
+        models[model] = {
+            "auc_cwola": c["auc_mean"],
+            "auc_cwola_std": c["auc_std"],
+            "auc_supervised": sup["auc_mean"],
+            "auc_supervised_std": sup["auc_std"],
+            "auc_gap": sup["auc_mean"] - c["auc_mean"],
+            "runs": {"cwola": c["auc_runs"], "supervised": sup["auc_runs"]},
+        }
+    # sample independence: does a quark (gluon) jet look the same in both samples?
+    X = features[HEADLINE_MODEL]
+    independence = {}
+    for name, q in (("quark", 1), ("gluon", 0)):
+        train, held = pool[flavour[pool] == q], test[flavour[test] == q]
+        fitted = fit_cwola(
+            X[train],
+            sample[train],
+            estimator=make_classifier(HEADLINE_MODEL, seed),
+            val_fraction=None,
+        )
+        n1, n0 = int(np.sum(sample[held] == 1)), int(np.sum(sample[held] == 0))
+        independence[name] = {
+            "auc": float(auc(fitted.predict_proba(X[held])[:, 1], sample[held])),
+            # the spread of the AUC of a useless classifier on these test jets (Hanley &
+            # McNeil 1982 at AUC = 0.5): sqrt((n1 + n0 + 1) / (12 n1 n0))
+            "null_std": float(np.sqrt((n1 + n0 + 1) / (12.0 * n1 * n0))),
+        }
+    summary = {
+        "fractions": fractions,
+        "n_train_per_classifier": 2 * n_draw,
+        "n_test": {"quark": int(np.sum(y_test == 1)), "gluon": int(np.sum(y_test == 0))},
+        "n_repeats": n_repeats,
+        "models": models,
+        "sample_independence_auc": independence,
+    }
+    return summary, roc
+
+
 def _plot_scan(path: Path, results: dict[str, dict], n_train: int) -> Path:
     from heplearn.evaluation.plots import _figure, _save
 
@@ -226,7 +374,7 @@ def run(
     from heplearn.physics.observables import OBSERVABLE_NAMES, jet_observables
     from heplearn.simulate.cards import load_process_card
     from heplearn.training.engine import load_jets
-    from heplearn.weak import fit_cwola, make_mixtures
+    from heplearn.weak import make_mixtures
 
     t_start = time.perf_counter()
     out = Path(out)
@@ -316,6 +464,40 @@ def run(
                 flush=True,
             )
     t_train = time.perf_counter() - t0
+
+    physical = None
+    t0 = time.perf_counter()
+    if size["n_physical"]:
+        from heplearn.weak import parton_flavour
+
+        mix_path = study_dataset(
+            "qg-mixtures", size["n_physical"], seed=seed, workers=workers, progress=progress
+        )
+        mix_table, _ = load_jets(mix_path)
+        mix_obs = jet_observables(mix_table, R0=R0)
+        features = {
+            model: np.stack([mix_obs[k] for k in (inputs or OBSERVABLE_NAMES)], axis=1)
+            for model, (inputs, _, _) in MODELS.items()
+        }
+        physical, physical_roc = physical_cwola(
+            features,
+            ak.to_numpy(mix_table["label"]),
+            parton_flavour(ak.to_numpy(mix_table["parton_pid"])),
+            test_fraction=size["test_fraction"],
+            n_repeats=size["n_repeats"],
+            seed=seed,
+        )
+        physical["dataset"] = str(mix_path)
+        if progress:
+            m = physical["models"][HEADLINE_MODEL]
+            print(
+                f"physical mixtures: quark fractions Z+jet "
+                f"{physical['fractions']['mixture_1']['quark']:.3f}, dijet "
+                f"{physical['fractions']['mixture_2']['quark']:.3f}; {HEADLINE_MODEL} AUC "
+                f"supervised {m['auc_supervised']:.4f}, CWoLa {m['auc_cwola']:.4f}",
+                flush=True,
+            )
+    t_physical = time.perf_counter() - t0
     main = results[HEADLINE_MODEL]
     gap = main["auc_gap"]
     head = next(p for p in main["scan"] if (p["f1"], p["f2"]) == HEADLINE)
@@ -328,6 +510,14 @@ def run(
             title="Quark (signal) vs gluon jets, one training of each",
         ),
     ]
+    if physical is not None:
+        figures.append(
+            plot_rejection(
+                physical_roc,
+                out / "cwola_physical_rejection.png",
+                title="Z+jet vs dijet mixtures: quark (signal) vs gluon, one training each",
+            )
+        )
     summary: dict[str, Any] = {
         "study": "cwola",
         "quick": bool(quick),
@@ -351,10 +541,18 @@ def run(
         "scan": main["scan"],
         "models": results,
         "rejection_at_eps_q_0p5": rej,
+        "physical": physical,
+        "auc_cwola_physical": None
+        if physical is None
+        else physical["models"][HEADLINE_MODEL]["auc_cwola"],
+        "auc_supervised_physical": None
+        if physical is None
+        else physical["models"][HEADLINE_MODEL]["auc_supervised"],
         "timings_s": {
             "data": t_data,
             "observables": t_obs,
             "training": t_train,
+            "physical_mixtures": t_physical,
             "total": time.perf_counter() - t_start,
         },
         "machine": f"{platform.machine()}, {platform.system()}, python {platform.python_version()}",
@@ -374,6 +572,45 @@ def run(
             "auc_uncertainty": res["supervised"]["auc_std"],
             "gap to supervised": 0.0,
         }
+    physical_text = ""
+    if physical is not None:
+        fr = physical["fractions"]
+        for model, res in physical["models"].items():
+            metrics[f"{model} physical: CWoLa Z+jet vs dijet"] = {
+                "f1 - f2": fr["mixture_1"]["quark"] - fr["mixture_2"]["quark"],
+                "auc": res["auc_cwola"],
+                "auc_uncertainty": res["auc_cwola_std"],
+                "gap to supervised": res["auc_gap"],
+            }
+            metrics[f"{model} physical: supervised, same jets"] = {
+                "f1 - f2": 1.0,
+                "auc": res["auc_supervised"],
+                "auc_uncertainty": res["auc_supervised_std"],
+                "gap to supervised": 0.0,
+            }
+        ind = physical["sample_independence_auc"]
+        physical_text = (
+            "## Physical mixtures\n\n"
+            f"`qg-mixtures` card: {fr['mixture_1']['n_jets']} Z+jet and "
+            f"{fr['mixture_2']['n_jets']} dijet jets. Quark fractions from `parton_pid` "
+            f"(never given to CWoLa): Z+jet {fr['mixture_1']['quark']:.3f} (gluon "
+            f"{fr['mixture_1']['gluon']:.3f}, unmatched {fr['mixture_1']['unmatched']:.3f}), "
+            f"dijet {fr['mixture_2']['quark']:.3f} (gluon {fr['mixture_2']['gluon']:.3f}, "
+            f"unmatched {fr['mixture_2']['unmatched']:.3f}). Each classifier sees "
+            f"{physical['n_train_per_classifier']} jets; test "
+            f"{physical['n_test']['quark']} quark + {physical['n_test']['gluon']} gluon "
+            "jets from both samples.\n\n"
+            + "".join(
+                f"{m}: CWoLa {r['auc_cwola']:.4f} ± {r['auc_cwola_std']:.4f}, supervised on "
+                f"the same jets {r['auc_supervised']:.4f} ± {r['auc_supervised_std']:.4f} "
+                f"(gap {r['auc_gap']:.4f}).\n\n"
+                for m, r in physical["models"].items()
+            )
+            + "Sample independence (AUC of Z+jet against dijet jets of one flavour, "
+            f"{HEADLINE_MODEL}; 0.5 = identical): quarks {ind['quark']['auc']:.3f}, gluons "
+            f"{ind['gluon']['auc']:.3f} (null spread ± {ind['quark']['null_std']:.3f} and "
+            f"± {ind['gluon']['null_std']:.3f}).\n\n"
+        )
     other = {m: r for m, r in results.items() if m != HEADLINE_MODEL}
     text = (
         "## Setup\n\n"
@@ -393,9 +630,11 @@ def run(
             f"{r['auc_supervised']:.4f} (gap {r['auc_gap']:.4f}).\n\n"
             for m, r in other.items()
         )
+        + physical_text
         + f"Wall time {summary['timings_s']['total']:.0f} s (data {t_data:.0f} s, "
         f"observables {t_obs:.0f} s, {len(repeats) * (len(pairs) + 1) * len(MODELS)} "
-        f"trainings {t_train:.0f} s) on {summary['machine']}."
+        f"trainings {t_train:.0f} s, physical mixtures with their generation "
+        f"{t_physical:.0f} s) on {summary['machine']}."
     )
     return finish_study(
         out,

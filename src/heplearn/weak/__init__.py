@@ -1,7 +1,8 @@
 """Weak supervision and anomaly search.
 
 * :mod:`~heplearn.weak.mixtures` — mixtures of given signal fractions from a labelled
-  sample, labels hidden (:func:`make_mixtures`, :func:`hide_labels`);
+  sample, labels hidden (:func:`make_mixtures`, :func:`hide_labels`), and the
+  quark/gluon truth of generated jets (:func:`parton_flavour`);
 * :mod:`~heplearn.weak.cwola` — classification without labels, mixture 1 vs mixture 2
   (Metodiev, Nachman, Thaler, arXiv:1708.02949): :func:`fit_cwola`, :func:`train_cwola`;
 * :mod:`~heplearn.weak.kfold` — out-of-fold scores (:func:`kfold_scores`);
@@ -35,13 +36,20 @@ from heplearn.weak.hunting import (
     sliding_windows,
 )
 from heplearn.weak.kfold import KFoldScores, assign_folds, kfold_scores
-from heplearn.weak.mixtures import Mixtures, check_fractions, hide_labels, make_mixtures
+from heplearn.weak.mixtures import (
+    Mixtures,
+    check_fractions,
+    hide_labels,
+    make_mixtures,
+    parton_flavour,
+)
 from heplearn.weak.significance import asimov_significance, counting_significance
 
 __all__ = [
     "Mixtures",
     "make_mixtures",
     "hide_labels",
+    "parton_flavour",
     "check_fractions",
     "check_cwola_labels",
     "fit_cwola",

@@ -121,6 +121,19 @@ def binary_labels(
     return y.astype(np.int64)
 
 
+def parton_flavour(parton_pid: ArrayLike) -> np.ndarray:
+    """Quark/gluon truth of jets from the PDG id of their hard parton: 1 for a quark or
+    antiquark (|id| 1–6), 0 for a gluon (21), −1 when the jet has no hard parton (id 0,
+    written by :mod:`heplearn.simulate` when none lies within R) or any other id.
+
+    This is the hard-process definition of the energyflow quark/gluon samples (Komiske,
+    Metodiev, Thaler, arXiv:1810.05165): well defined in a leading-order Pythia event,
+    not an observable.
+    """
+    pid = np.abs(np.asarray(parton_pid, dtype=np.int64))
+    return np.where((pid >= 1) & (pid <= 6), 1, np.where(pid == 21, 0, -1)).astype(np.int64)
+
+
 def make_mixtures(
     labels: ArrayLike,
     fractions: Sequence[float],
