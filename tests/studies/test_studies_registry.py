@@ -64,3 +64,17 @@ def test_decorrelation_study_writes_the_plane(tmp_path, monkeypatch):
     assert saved["methods"]["disco"][0]["lambda"] == 1.0
     for name in ("report.md", "decorrelation_plane.png", "selected_background_mass.png"):
         assert (tmp_path / "out" / name).is_file()
+
+
+def test_study_dataset_names_its_cache_by_everything_that_defines_the_data(monkeypatch):
+    """Card, detector, size, seed and a non-default shard size (each shard has its own
+    seed, so the shard size is part of the dataset) all appear in the cache name."""
+    import heplearn.simulate
+    from heplearn.studies._common import SHARD_JETS, study_dataset
+
+    calls = []
+    monkeypatch.setattr(heplearn.simulate, "generate", lambda *a, **kw: calls.append(kw))
+    default = study_dataset("qg", 8000, seed=3, progress=False)
+    split = study_dataset("qg", 8000, seed=3, progress=False, shard_jets=4000)
+    assert default.name == "qg-none-8000-seed3" and calls[0]["shard_jets"] == SHARD_JETS
+    assert split.name == "qg-none-8000-seed3-shard4000" and calls[1]["shard_jets"] == 4000

@@ -8,10 +8,12 @@ from typing import Any
 
 from heplearn.simulate.cards import ProcessCard
 
-__all__ = ["study_dataset", "study_jets", "finish_study", "DATA_DIR"]
+__all__ = ["study_dataset", "study_jets", "finish_study", "DATA_DIR", "SHARD_JETS"]
 
 #: where studies cache the datasets they generate (reused by manifest on the next run)
 DATA_DIR = Path("data")
+#: the shard size of :func:`heplearn.simulate.generate` (its default)
+SHARD_JETS = 5_000
 
 
 def study_dataset(
@@ -23,19 +25,31 @@ def study_dataset(
     workers: int | None = None,
     progress: bool = True,
     tag: str | None = None,
+    shard_jets: int = SHARD_JETS,
 ) -> Path:
-    """Generate (or reuse) ``DATA_DIR/{tag or card name}-{detector}-{n_jets}-seed{seed}``.
+    """Generate (or reuse) ``DATA_DIR/{tag or card name}-{detector}-{n_jets}-seed{seed}``
+    (with ``-shard{shard_jets}`` appended when that is not :data:`SHARD_JETS`).
 
     :func:`heplearn.simulate.generate` reuses every complete shard whose manifest matches,
     so a second call with the same arguments costs only the checksum check; a card that
-    differs (e.g. a changed shower setting) must get its own ``tag`` or card name.
+    differs (e.g. a changed shower setting) must get its own ``tag`` or card name. The
+    shard size is part of the dataset (each shard has its own seed): a quick study picks
+    it so that the shards split evenly over two cores (e.g. 2 × 4000 for 8000 jets).
     """
     from heplearn.simulate import generate
 
     card = ProcessCard.cast(card)
-    out = DATA_DIR / f"{tag or card.name}-{detector}-{n_jets}-seed{seed}"
+    suffix = "" if shard_jets == SHARD_JETS else f"-shard{shard_jets}"
+    out = DATA_DIR / f"{tag or card.name}-{detector}-{n_jets}-seed{seed}{suffix}"
     generate(
-        card, out, n_jets=n_jets, seed=seed, detector=detector, workers=workers, progress=progress
+        card,
+        out,
+        n_jets=n_jets,
+        seed=seed,
+        detector=detector,
+        workers=workers,
+        progress=progress,
+        shard_jets=shard_jets,
     )
     return out
 

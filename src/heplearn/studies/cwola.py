@@ -89,12 +89,14 @@ SIZES: dict[bool, dict[str, Any]] = {
         "test_fraction": 0.2,
         "n_repeats": 5,
         "n_physical": 8_000,  # Z+jet + dijet jets of the physical mixtures
+        "physical_shard_jets": 4_000,  # one shard per core
     },
     False: {  # the size of the energyflow q/g dataset the qg card mirrors
         "n_jets": 2_000_000,
         "test_fraction": 0.1,
         "n_repeats": 5,
         "n_physical": 1_000_000,
+        "physical_shard_jets": 5_000,
     },
 }
 
@@ -471,7 +473,12 @@ def run(
         from heplearn.weak import parton_flavour
 
         mix_path = study_dataset(
-            "qg-mixtures", size["n_physical"], seed=seed, workers=workers, progress=progress
+            "qg-mixtures",
+            size["n_physical"],
+            seed=seed,
+            workers=workers,
+            progress=progress,
+            shard_jets=size["physical_shard_jets"],
         )
         mix_table, _ = load_jets(mix_path)
         mix_obs = jet_observables(mix_table, R0=R0)

@@ -35,7 +35,7 @@ import awkward as ak
 import numpy as np
 
 from heplearn.errors import HeplearnError, InputFileError
-from heplearn.studies._common import DATA_DIR, finish_study, study_dataset
+from heplearn.studies._common import SHARD_JETS, finish_study, study_dataset
 
 __all__ = ["run", "ALPHAS_DEFAULT", "ALPHAS_DATA", "OBSERVABLES", "SIZES", "data_cards"]
 
@@ -70,7 +70,7 @@ SIZES: dict[bool, dict[str, Any]] = {
     },
     False: {  # paper-like: Andreassen & Nachman use O(10^5-10^6) jets per sample
         "n_jets": 200_000,
-        "shard_jets": 5_000,
+        "shard_jets": SHARD_JETS,
         "preset": "default",
         "epochs": 40,
         "patience": 6,
@@ -78,9 +78,6 @@ SIZES: dict[bool, dict[str, Any]] = {
         "n_classifier_bootstrap": 50,
     },
 }
-
-#: shard size of :func:`heplearn.studies._common.study_dataset` (``generate``'s default)
-_STUDY_SHARD_JETS = 5_000
 
 
 def data_cards():
@@ -97,26 +94,6 @@ def data_cards():
         }
     )
     return sim, data
-
-
-def _generate(card, n_jets: int, shard_jets: int, *, seed: int, workers, progress) -> Path:
-    """:func:`~heplearn.studies._common.study_dataset`, or the same cache with another
-    shard size (its directory name then ends in ``-shard{shard_jets}``)."""
-    if shard_jets == _STUDY_SHARD_JETS:
-        return study_dataset(card, n_jets, seed=seed, workers=workers, progress=progress)
-    from heplearn.simulate import generate
-
-    out = DATA_DIR / f"{card.name}-none-{n_jets}-seed{seed}-shard{shard_jets}"
-    generate(
-        card,
-        out,
-        n_jets=n_jets,
-        seed=seed,
-        workers=workers,
-        progress=progress,
-        shard_jets=shard_jets,
-    )
-    return out
 
 
 def _datasets(
@@ -141,8 +118,8 @@ def _datasets(
     # different seeds: the two samples must be statistically independent
     kw = {"workers": workers, "progress": progress}
     return (
-        _generate(sim_card, n, shard, seed=seed, **kw),
-        _generate(data_card, n, shard, seed=seed + 1, **kw),
+        study_dataset(sim_card, n, seed=seed, shard_jets=shard, **kw),
+        study_dataset(data_card, n, seed=seed + 1, shard_jets=shard, **kw),
     )
 
 
