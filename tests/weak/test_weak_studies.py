@@ -42,6 +42,57 @@ def qg_dataset(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def mixture_dataset(tmp_path_factory):
+    """Toy physical mixtures: label = sample (1 "Z+jet" with 80% quarks, 0 "dijet" with
+    45%), flavour in ``parton_pid`` (2 = quark, 21 = gluon, 0 = unmatched)."""
+    rng = np.random.default_rng(1)
+    n = 2000
+    sample = np.repeat([1, 0], n // 2)
+    u = rng.random(n)
+    quark = u < np.where(sample == 1, 0.8, 0.45)
+    pid = np.where(quark, 2, np.where(u < 0.97, 21, 0))
+    n_const = rng.poisson(np.where(quark, 15, 25))
+    width = np.where(quark, 0.05, 0.08)
+    px, py, pz, e, counts = _jets(rng, n_const, np.full(n, 525.0), width)
+    table = from_constituents(px, py, pz, e, counts, label=sample, extra={"parton_pid": pid})
+    path = tmp_path_factory.mktemp("mix") / "toy-mixtures"
+    write_dataset(table, path, metadata={"kind": "test toy q/g mixtures"})
+    return path
+
+
+def test_cwola_study_generates_physical_mixtures_without_data(
+    qg_dataset, mixture_dataset, tmp_path, monkeypatch
+):
+    """Without --data the study makes both datasets (here: the toys) and adds the
+    physical-mixture part; with --data it generates nothing and skips that part."""
+    from heplearn.studies import cwola, run_study
+
+    made = []
+
+    def fake_dataset(card, n_jets, **kw):
+        made.append(card)
+        return {"qg": qg_dataset, "qg-mixtures": mixture_dataset}[card]
+
+    monkeypatch.setattr(cwola, "study_dataset", fake_dataset)
+    monkeypatch.setitem(cwola.SIZES, True, {**cwola.SIZES[True], "n_repeats": 2})
+    s = run_study("cwola", tmp_path, quick=True, seed=3, progress=False)
+    assert made == ["qg", "qg-mixtures"]
+    fr = s["physical"]["fractions"]
+    assert fr["mixture_1"]["quark"] == pytest.approx(0.8, abs=0.05)
+    assert fr["mixture_2"]["quark"] == pytest.approx(0.45, abs=0.05)
+    assert s["auc_supervised_physical"] > 0.8
+    assert s["auc_supervised_physical"] - s["auc_cwola_physical"] < 0.03
+    assert (tmp_path / "cwola_physical_rejection.png").is_file()
+    assert "Physical mixtures" in (tmp_path / "report.md").read_text()
+
+    made.clear()
+    s = run_study(
+        "cwola", tmp_path / "with-data", quick=True, data=qg_dataset, seed=3, progress=False
+    )
+    assert made == [] and s["physical"] is None and s["auc_cwola_physical"] is None
+
+
 def test_cwola_study_on_toy_quark_gluon_jets(qg_dataset, tmp_path, monkeypatch):
     from heplearn.studies import cwola, run_study
 

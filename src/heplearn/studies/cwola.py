@@ -42,8 +42,9 @@ against dijet quarks (and the same for gluons) measures how well that holds (AUC
 exactly). Each repeat trains on a fresh 90% subsample of the training jets.
 
 ``data`` (optional) is a heplearn dataset directory of labelled quark (1) / gluon (0)
-jets, e.g. from ``heplearn generate qg``; the physical mixtures are always generated
-(and cached) from the ``qg-mixtures`` card.
+jets, e.g. from ``heplearn generate qg``. The physical mixtures are generated (and cached)
+from the ``qg-mixtures`` card when ``data`` is left out; with ``data`` nothing is
+generated and that part is skipped (``summary["physical"]`` is None).
 """
 
 from __future__ import annotations
@@ -469,7 +470,7 @@ def run(
 
     physical = None
     t0 = time.perf_counter()
-    if size["n_physical"]:
+    if data is None and size["n_physical"]:
         from heplearn.weak import parton_flavour
 
         mix_path = study_dataset(
@@ -579,7 +580,10 @@ def run(
             "auc_uncertainty": res["supervised"]["auc_std"],
             "gap to supervised": 0.0,
         }
-    physical_text = ""
+    physical_text = (
+        "## Physical mixtures\n\nSkipped: `--data` was given. Without it the study also "
+        "generates Z+jet and dijet samples (`qg-mixtures` card) and runs CWoLa on them.\n\n"
+    )
     if physical is not None:
         fr = physical["fractions"]
         for model, res in physical["models"].items():
