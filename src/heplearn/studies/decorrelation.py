@@ -28,7 +28,7 @@ STRENGTHS: dict[bool, dict[str, list[float]]] = {
     # λ ≳ 5 makes a constant score the optimum on this sample
     True: {
         "pearson": [0.1, 0.3, 1.0],
-        "disco": [0.03, 0.1, 0.3, 1.0],
+        "disco": [0.03, 0.1, 0.3, 0.5, 1.0],
         "adversary": [0.3, 1.0, 3.0],
     },
     False: {
