@@ -257,6 +257,10 @@ def landscape(
     learning_curve: Annotated[
         bool, typer.Option("--learning-curve", help="AUC and 1/eps_B vs training size")
     ] = False,
+    test_data: Annotated[
+        Path | None,
+        typer.Option(help="an independent sample whose every jet joins the test set"),
+    ] = None,
 ) -> None:
     """Train and compare the tagger landscape; print the table, write landscape.json."""
     from heplearn.evaluation.landscape import format_table
@@ -273,6 +277,7 @@ def landscape(
         seed=seed,
         workers=workers,
         learning_curve=learning_curve,
+        test_data=test_data,
     )
     # a wide table: when stdout is a file or pipe, do not wrap it at rich's default 80 columns
     console = _out if _out.is_terminal else Console(width=160)

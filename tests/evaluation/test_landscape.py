@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from heplearn.cli import app
 from heplearn.data.dataset import write_dataset
-from heplearn.errors import UnknownNameError
+from heplearn.errors import HeplearnError, UnknownNameError
 from heplearn.evaluation.landscape import default_models, format_table, landscape
 
 KEYS = {
@@ -58,6 +58,34 @@ def test_landscape_writes_the_table_json_and_report(tmp_path, toy_dataset):
     assert ckpt.stat().st_mtime_ns == before
     assert again[1]["train_seconds"] == rows[2]["train_seconds"]
     assert again[1]["auc"] == pytest.approx(rows[2]["auc"])
+
+
+def test_independent_test_sample_joins_the_held_out_split(tmp_path, toy_dataset, toy_jets):
+    """--test-data: the same trained models, evaluated on the held-out split plus every jet
+    of an independent sample; the training dataset itself is refused."""
+    extra = tmp_path / "extra"
+    write_dataset(toy_jets(300, seed=6), extra, metadata={"kind": "toy"})
+    models = ["tau32-cut", "jh-tagger", "logreg", "pfn"]
+    alone = landscape("top", data=toy_dataset, models=models, out=tmp_path / "a", progress=False)
+    both = landscape(
+        "top", data=toy_dataset, models=models, out=tmp_path / "a", test_data=extra, progress=False
+    )
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert summary["independent_test"]["n_jets"] == 300
+    assert sum(summary["n_test"].values()) == 80 + 300
+    for a, b in zip(alone, both, strict=True):
+        assert a["model"] == b["model"] and a["train_seconds"] == b["train_seconds"]
+        assert 0.0 <= b["auc"] <= 1.0
+    assert "independent sample" in (tmp_path / "a" / "report.md").read_text()
+    with pytest.raises(HeplearnError, match="training dataset itself"):
+        landscape(
+            "top",
+            data=toy_dataset,
+            models=["logreg"],
+            out=tmp_path / "b",
+            test_data=toy_dataset,
+            progress=False,
+        )
 
 
 def test_unknown_model_fails_before_any_work(tmp_path, toy_dataset):

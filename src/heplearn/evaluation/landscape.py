@@ -28,6 +28,7 @@ __all__ = [
     "LandscapeSize",
     "SIZES",
     "CLASSIC_TAGGERS",
+    "TEST_SEED_OFFSET",
     "default_models",
     "landscape",
     "format_table",
@@ -42,7 +43,9 @@ class LandscapeSize:
     pairwise-attention and Lorentz-equivariant networks, O(P²) per jet),
     ``particles_for`` gives them only the hardest constituents, and ``preset_for`` picks
     another preset for some models (ParticleNet-Lite's published size is already
-    CPU-sized).
+    CPU-sized). ``test_jets`` > 0 adds an independent test sample of that many jets (same
+    process and detector, seed ``seed + TEST_SEED_OFFSET``) to the held-out split, so that
+    rejections in the thousands rest on enough background jets.
     """
 
     n_jets: int
@@ -56,7 +59,12 @@ class LandscapeSize:
     epochs_for: dict[str, int] = field(default_factory=dict)
     particles_for: dict[str, int] = field(default_factory=dict)
     preset_for: dict[str, str] = field(default_factory=dict)
+    test_jets: int = 0
 
+
+#: the independent test sample of a landscape with data seed s is generated with seed
+#: s + TEST_SEED_OFFSET (every shard's Pythia seed derives from it: no event is shared)
+TEST_SEED_OFFSET = 1000
 
 SIZES = {
     # 30k jets: 18k train / 6k validation / 6k test (3k background jets in the test set).
@@ -80,7 +88,8 @@ SIZES = {
         preset_for={"particlenet-lite": "default"},
     ),
     # The ordering check on a CPU (hours on 2 cores): 160k jets = 100k train / 20k validation /
-    # 40k test, whose 20k background jets let 1/eps_B up to ~1000 be measured with 20 passing.
+    # 40k test, plus an independent test sample of 200k jets: 120k background test jets let
+    # 1/eps_B of a few thousand be measured with tens of jets passing.
     "medium": LandscapeSize(
         160_000,
         0.125,
@@ -99,6 +108,7 @@ SIZES = {
         },
         particles_for={"part": 32, "lorentznet": 16, "lgatr": 16},
         preset_for={"particlenet-lite": "default"},
+        test_jets=200_000,
     ),
     # The reference dataset's 1.2M / 400k / 400k split.
     "full": LandscapeSize(2_000_000, 0.2, 0.2, "default", 30, 512, 128, 100),
@@ -140,17 +150,36 @@ def _lgatr_installed() -> bool:
     return importlib.util.find_spec("lgatr") is not None
 
 
-def _dataset(process, data, size: LandscapeSize, seed, workers, data_dir: Path) -> Path:
-    """Use ``data`` or make (and cache, by manifest) the landscape's dataset."""
+def _dataset(process, data, n_jets: int, seed, workers, data_dir: Path) -> Path:
+    """Use ``data`` or make (and cache, by manifest) ``n_jets`` jets of the process."""
     if data is not None:
         return Path(data)
     from heplearn.simulate import generate
 
     detector = _DETECTOR.get(process, "none")
-    out = data_dir / f"{process}-{detector}-{size.n_jets}-seed{seed}"
+    out = data_dir / f"{process}-{detector}-{n_jets}-seed{seed}"
     # generate() reuses every complete shard whose manifest matches: a cache by manifest
-    generate(process, out, n_jets=size.n_jets, seed=seed, detector=detector, workers=workers)
+    generate(process, out, n_jets=n_jets, seed=seed, detector=detector, workers=workers)
     return out
+
+
+def _test_set(table, arrays, test_idx, extra_table, extra_arrays):
+    """The held-out split, followed by every jet of the independent test sample if any."""
+    import awkward as ak
+
+    from heplearn.training.engine import subset
+
+    test = subset(arrays, test_idx)
+    if extra_table is None:
+        return table[test_idx], test
+    if set(extra_arrays) != set(test):
+        raise HeplearnError(
+            f"the independent test sample gives inputs {sorted(extra_arrays)}, the training "
+            f"data {sorted(test)}"
+        )
+    fields = [f for f in table.fields if f in extra_table.fields]
+    merged = ak.concatenate([table[test_idx][fields], extra_table[fields]])
+    return merged, {k: np.concatenate([test[k], extra_arrays[k]]) for k in test}
 
 
 def _inference_rate(tagger, arrays, n: int = 4096) -> float:
@@ -164,7 +193,7 @@ def _inference_rate(tagger, arrays, n: int = 4096) -> float:
     return len(idx) / (time.perf_counter() - t0)
 
 
-def _classic_scores(name: str, table, test_idx, observables) -> tuple[np.ndarray, float]:
+def _classic_scores(name: str, test_table, observables) -> tuple[np.ndarray, float]:
     """Scores of a cut-based tagger and the threshold of its own decision.
 
     Jets failing its selection (score −inf) tie at one finite score below every passing
@@ -174,9 +203,9 @@ def _classic_scores(name: str, table, test_idx, observables) -> tuple[np.ndarray
     from heplearn.models.classic import jh_top_tagger, tau32_window_score
 
     if name == "tau32-cut":
-        s = tau32_window_score({k: v[test_idx] for k, v in observables.items()})
+        s = tau32_window_score(observables)
     elif name == "jh-tagger":
-        s = jh_top_tagger(table[test_idx])["score"]
+        s = jh_top_tagger(test_table)["score"]
     else:
         raise UnknownNameError(
             f"Unknown classic tagger {name!r}. Known: {', '.join(CLASSIC_TAGGERS)}"
@@ -289,6 +318,7 @@ def landscape(
     learning_curve: bool = False,
     data_dir: str | os.PathLike = "data",
     progress: bool = True,
+    test_data: str | os.PathLike | None = None,
 ) -> list[dict[str, Any]]:
     """Train and compare taggers; write ``OUT/landscape.json``, ``OUT/report.md`` and figures.
 
@@ -305,6 +335,11 @@ def landscape(
         reused by its manifest on the next run.
     models
         Registry names and classic taggers (default: :func:`default_models`).
+    test_data
+        An independent test sample (same process and detector, never trained on) whose
+        every jet joins the held-out split; default: when the landscape makes its own data
+        in ``medium`` mode, the mode's ``test_jets`` generated with seed
+        ``seed + TEST_SEED_OFFSET``; otherwise none.
 
     Returns
     -------
@@ -335,8 +370,20 @@ def landscape(
         registry.model_info(name)  # unknown names fail before any work
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    dataset = _dataset(process, data, size, seed, workers, Path(data_dir))
+    dataset = _dataset(process, data, size.n_jets, seed, workers, Path(data_dir))
     table, source = load_jets(dataset)
+    extra_source = None
+    if test_data is None and size.test_jets and data is None:
+        test_data = _dataset(
+            process, None, size.test_jets, seed + TEST_SEED_OFFSET, workers, Path(data_dir)
+        )
+    if test_data is not None:
+        extra_table, extra_source = load_jets(test_data)
+        if Path(test_data).resolve() == Path(dataset).resolve():
+            raise HeplearnError(
+                f"--test-data {str(test_data)!r} is the training dataset itself; give an "
+                "independent sample (e.g. generated with another seed)"
+            )
     labels = np.unique(np.asarray(table["label"]))
     if len(labels) != 2:
         raise HeplearnError(f"{dataset}: the landscape needs two classes, found {labels}")
@@ -356,8 +403,16 @@ def landscape(
     splits = split_indices(len(table), size.val_fraction, size.test_fraction, config.split_seed)
     keys = required_inputs(trained) if trained else set()
     need_observables = "tau32-cut" in names or "jet_features" in keys
-    arrays = build_inputs(table, keys | ({"jet_features"} if need_observables else set()), config)
-    test = subset(arrays, splits["test"])
+    inputs = keys | ({"jet_features"} if need_observables else set())
+    arrays = build_inputs(table, inputs, config)
+    extra_arrays = None if extra_source is None else build_inputs(extra_table, inputs, config)
+    test_table, test = _test_set(
+        table,
+        arrays,
+        splits["test"],
+        None if extra_source is None else extra_table,
+        extra_arrays,
+    )
 
     rows, scores = [], {}
     for name in names:
@@ -365,9 +420,9 @@ def landscape(
             from heplearn.physics.observables import OBSERVABLE_NAMES
 
             # the observables were computed once for every jet, as jet_features
-            obs = dict(zip(OBSERVABLE_NAMES, arrays["jet_features"].T, strict=True))
+            obs = dict(zip(OBSERVABLE_NAMES, test["jet_features"].T, strict=True))
             t0 = time.perf_counter()
-            s, decision = _classic_scores(name, table, splits["test"], obs)
+            s, decision = _classic_scores(name, test_table, obs)
             rate = len(s) / (time.perf_counter() - t0)
             m = evaluate_scores(
                 s, test["label"], bootstrap=size.bootstrap, seed=seed, accuracy_threshold=decision
@@ -376,7 +431,6 @@ def landscape(
         else:
             cfg, mine = _model_setup(name, size, config, arrays)
             run = out / "models" / name
-            mine_test = subset(mine, splits["test"])
             done = _finished_run(run, cfg, len(splits["train"]), source)
             if done is None:
                 result = train_on_arrays(
@@ -388,6 +442,7 @@ def landscape(
                 )
                 done = (result.parameters, result.train_seconds)
             tagger = load_tagger(run)
+            mine_test = _hardest(test, size.particles_for.get(name))
             s = predict(tagger, mine_test)
             m = evaluate_scores(s, test["label"], bootstrap=size.bootstrap, seed=seed)
             rate = _inference_rate(tagger, mine_test)
@@ -423,6 +478,13 @@ def landscape(
         "dataset": source,
         "n_jets": len(table),
         "splits": {k: int(len(v)) for k, v in splits.items()},
+        "independent_test": None
+        if extra_source is None
+        else {"dataset": extra_source, "n_jets": len(extra_table)},
+        "n_test": {
+            "signal": int(np.sum(test["label"] == 1)),
+            "background": int(np.sum(test["label"] == 0)),
+        },
         "models": rows,
         **extra,
     }
@@ -433,16 +495,24 @@ def landscape(
         f"{process} tagger landscape ({mode})",
         {r["model"]: r for r in rows},
         figures,
-        extra_text=_notes(size, source, splits),
+        extra_text=_notes(
+            size, source, splits, None if extra_source is None else (extra_source, len(extra_table))
+        ),
     )
     return rows
 
 
-def _notes(size: LandscapeSize, source, splits) -> str:
+def _notes(size: LandscapeSize, source, splits, independent=None) -> str:
+    extra = (
+        ""
+        if independent is None
+        else f" The test set also holds all {independent[1]} jets of the independent sample "
+        f"{independent[0].get('source')}."
+    )
     return (
         f"Dataset: {source.get('source')} ({sum(len(v) for v in splits.values())} jets; "
         f"train {len(splits['train'])}, validation {len(splits['val'])}, test "
-        f"{len(splits['test'])}). Presets: {size.preset}; {size.epochs} epochs at most, "
+        f"{len(splits['test'])}).{extra} Presets: {size.preset}; {size.epochs} epochs at most, "
         f"early stopping on the validation loss; up to {size.max_particles} constituents per "
         "jet. Rejections marked as lower bounds had fewer than 20 background test jets "
         "passing the cut. Inference rates of the observable-based taggers (bdt, logreg, "
