@@ -260,23 +260,15 @@ def physical_cwola(
             rows = np.concatenate(
                 [draw.choice(pool[sample[pool] == s], n_draw, replace=False) for s in (1, 0)]
             )
-            fitted = fit_cwola(
-                X[rows],
-                sample[rows],
-                estimator=make_classifier(model, seed + r),
-                val_fraction=val_fraction,
-                seed=seed + r,
-            )
-            s_cwola = fitted.predict_proba(X[test])[:, 1]
+
+            def scores(rows, y, r=r, X=X, model=model, val_fraction=val_fraction):
+                clf = make_classifier(model, seed + r)
+                clf = fit_cwola(X[rows], y, estimator=clf, val_fraction=val_fraction, seed=seed + r)
+                return clf.predict_proba(X[test])[:, 1]
+
+            s_cwola = scores(rows, sample[rows])
             known = rows[flavour[rows] >= 0]  # the same jets, true flavour
-            fitted = fit_cwola(
-                X[known],
-                flavour[known],
-                estimator=make_classifier(model, seed + r),
-                val_fraction=val_fraction,
-                seed=seed + r,
-            )
-            s_sup = fitted.predict_proba(X[test])[:, 1]
+            s_sup = scores(known, flavour[known])
             cwola.append(auc(s_cwola, y_test))
             supervised.append(auc(s_sup, y_test))
             if r == 0:
