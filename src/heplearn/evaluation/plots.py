@@ -192,8 +192,9 @@ def plot_rejection(
         ax.set_xlabel(_EPS_S)
         ax.set_ylabel(r"Background rejection $1/\varepsilon_B$")
         if title:
-            ax.set_title(title)
-        ax.legend(loc="best", fontsize="small")
+            ax.set_title(title, fontsize="small")
+        long = len(rocs) > 6 or max(len(name) for name in rocs) > 28
+        ax.legend(loc="best", fontsize="xx-small" if long else "small")
         return _save(fig, path)
 
 

@@ -272,8 +272,8 @@ def physical_cwola(
             cwola.append(auc(s_cwola, y_test))
             supervised.append(auc(s_sup, y_test))
             if r == 0:
-                roc[f"{model}: CWoLa, Z+jet vs dijet"] = (s_cwola, y_test)
-                roc[f"{model}: supervised, same jets"] = (s_sup, y_test)
+                roc[f"{model} CWoLa"] = (s_cwola, y_test)
+                roc[f"{model} supervised"] = (s_sup, y_test)
         c, sup = _stats(cwola), _stats(supervised)
         models[model] = {
             "auc_cwola": c["auc_mean"],
@@ -507,7 +507,7 @@ def run(
         plot_rejection(
             roc_inputs,
             out / "cwola_rejection.png",
-            title="Quark (signal) vs gluon jets, one training of each",
+            title="Quark (signal) vs gluon jets",
         ),
     ]
     if physical is not None:
@@ -515,7 +515,7 @@ def run(
             plot_rejection(
                 physical_roc,
                 out / "cwola_physical_rejection.png",
-                title="Z+jet vs dijet mixtures: quark (signal) vs gluon, one training each",
+                title="Z+jet vs dijet mixtures, quark vs gluon",
             )
         )
     summary: dict[str, Any] = {
