@@ -177,13 +177,22 @@ def plot_rejection(
     _require_models(models)
     rocs = {name: _roc_of(name, v) for name, v in models.items()}
     with _figure() as (fig, ax):
-        for name, roc in rocs.items():
+        import matplotlib
+
+        n_colors = len(matplotlib.rcParams["axes.prop_cycle"].by_key().get("color", [0] * 10))
+        for i, (name, roc) in enumerate(rocs.items()):
             keep = (roc.background_efficiency > 0) & (
                 roc.n_background_pass >= max(min_background, 1)
             )
             eps_s, eps_b = roc.signal_efficiency[keep], roc.background_efficiency[keep]
             idx = _thin(eps_s)
-            ax.plot(eps_s[idx], 1.0 / eps_b[idx], label=f"{name} (AUC = {roc.auc():.4f})")
+            ax.plot(
+                eps_s[idx],
+                1.0 / eps_b[idx],
+                # once the colour cycle wraps, the line style tells the curves apart
+                linestyle=("-", "--", ":", "-.")[(i // n_colors) % 4],
+                label=f"{name} (AUC = {roc.auc():.4f})",
+            )
         if show_random:
             grid = np.linspace(0.01, 1.0, 200)
             ax.plot(grid, 1.0 / grid, color="0.5", linestyle="--", label="random")
@@ -194,7 +203,11 @@ def plot_rejection(
         if title:
             ax.set_title(title, fontsize="small")
         long = len(rocs) > 6 or max(len(name) for name in rocs) > 28
-        ax.legend(loc="best", fontsize="xx-small" if long else "small")
+        ax.legend(
+            loc="lower left" if len(rocs) > 6 else "best",
+            fontsize="xx-small" if long else "small",
+            ncol=2 if len(rocs) > 6 else 1,
+        )
         return _save(fig, path)
 
 
