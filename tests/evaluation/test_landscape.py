@@ -88,6 +88,25 @@ def test_independent_test_sample_joins_the_held_out_split(tmp_path, toy_dataset,
         )
 
 
+def test_test_data_from_another_process_is_refused(tmp_path, toy_jets):
+    def dataset(name, process):
+        meta = {"process": {"name": process}, "detector": {"name": "atlas-like"}}
+        write_dataset(toy_jets(200, seed=7), tmp_path / name, metadata=meta)
+        return tmp_path / name
+
+    train, other = dataset("train", "top"), dataset("other", "qg")
+    with pytest.raises(HeplearnError, match="same process, detector and pileup"):
+        landscape(
+            "top",
+            data=train,
+            models=["logreg"],
+            out=tmp_path / "o",
+            test_data=other,
+            progress=False,
+        )
+    assert not (tmp_path / "o" / "landscape.json").exists()
+
+
 def test_unknown_model_fails_before_any_work(tmp_path, toy_dataset):
     with pytest.raises(UnknownNameError, match='Unknown model "partnet"'):
         landscape("top", data=toy_dataset, models=["partnet"], out=tmp_path)

@@ -182,6 +182,34 @@ def _test_set(table, arrays, test_idx, extra_table, extra_arrays):
     return merged, {k: np.concatenate([test[k], extra_arrays[k]]) for k in test}
 
 
+def _check_same_sample(train_source: dict, test_source: dict) -> None:
+    """Refuse an independent test sample whose manifest names another process, detector
+    or pileup than the training dataset's (datasets without such metadata are not
+    compared)."""
+    import json
+
+    def described(source):
+        try:
+            meta = json.loads(Path(source["manifest"]).read_text()).get("metadata", {})
+        except (KeyError, OSError, ValueError):
+            return None
+        if not isinstance(meta.get("process"), dict) or not isinstance(meta.get("detector"), dict):
+            return None
+        return {
+            "process": meta["process"].get("name"),
+            "detector": meta["detector"].get("name"),
+            "pileup_mu": meta.get("pileup_mu", 0.0),
+        }
+
+    mine, theirs = described(train_source), described(test_source)
+    if mine is not None and theirs is not None and mine != theirs:
+        raise HeplearnError(
+            f"--test-data {test_source['source']!r} is {theirs}, the training dataset "
+            f"{train_source['source']!r} is {mine}: an independent test sample must come from "
+            "the same process, detector and pileup"
+        )
+
+
 def _inference_rate(tagger, arrays, n: int = 4096) -> float:
     from heplearn.training.engine import predict, subset
 
@@ -384,6 +412,7 @@ def landscape(
                 f"--test-data {str(test_data)!r} is the training dataset itself; give an "
                 "independent sample (e.g. generated with another seed)"
             )
+        _check_same_sample(source, extra_source)
     labels = np.unique(np.asarray(table["label"]))
     if len(labels) != 2:
         raise HeplearnError(f"{dataset}: the landscape needs two classes, found {labels}")
