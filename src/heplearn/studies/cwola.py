@@ -297,8 +297,9 @@ def physical_cwola(
         n1, n0 = int(np.sum(sample[held] == 1)), int(np.sum(sample[held] == 0))
         independence[name] = {
             "auc": float(auc(fitted.predict_proba(X[held])[:, 1], sample[held])),
-            # the spread of the AUC of a useless classifier on these test jets (Hanley &
-            # McNeil 1982 at AUC = 0.5): sqrt((n1 + n0 + 1) / (12 n1 n0))
+            # the spread of the AUC of a useless classifier on these test jets: the
+            # Mann-Whitney U variance under H0, n1 n0 (n1 + n0 + 1) / 12, divided by
+            # (n1 n0)^2 (Hanley & McNeil, Radiology 143 (1982) 29, at AUC = 0.5)
             "null_std": float(np.sqrt((n1 + n0 + 1) / (12.0 * n1 * n0))),
         }
     summary = {
