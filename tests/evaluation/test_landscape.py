@@ -6,7 +6,13 @@ from typer.testing import CliRunner
 from heplearn.cli import app
 from heplearn.data.dataset import write_dataset
 from heplearn.errors import HeplearnError, UnknownNameError
-from heplearn.evaluation.landscape import default_models, format_table, landscape
+from heplearn.evaluation.landscape import (
+    default_models,
+    format_table,
+    landscape,
+    learning_curve_sizes,
+    learning_curve_table,
+)
 
 KEYS = {
     "model",
@@ -58,6 +64,60 @@ def test_landscape_writes_the_table_json_and_report(tmp_path, toy_dataset):
     assert ckpt.stat().st_mtime_ns == before
     assert again[1]["train_seconds"] == rows[2]["train_seconds"]
     assert again[1]["auc"] == pytest.approx(rows[2]["auc"])
+
+
+def test_learning_curve_sizes_are_log_spaced_up_to_the_training_split():
+    assert learning_curve_sizes(100_000).tolist() == [1000, 3162, 10000, 31622, 100000]
+    assert learning_curve_sizes(240).tolist() == [24, 42, 75, 134, 240]
+    assert learning_curve_sizes(5).tolist() == [1, 2, 3, 5]
+
+
+def test_learning_curve_ends_at_the_table_model_and_resumes(tmp_path, toy_dataset):
+    """The largest point is the table's own model (not trained twice), on the table's test
+    set; a second call retrains nothing."""
+    rows = landscape(
+        "top",
+        data=toy_dataset,
+        models=["logreg", "pfn"],
+        out=tmp_path,
+        learning_curve=True,
+        progress=False,
+    )
+    curves = json.loads((tmp_path / "summary.json").read_text())["learning_curve"]
+    for row in rows:
+        curve = curves[row["model"]]
+        assert curve["n_train"] == [24, 42, 75, 134, 240]
+        assert curve["auc"][-1] == pytest.approx(row["auc"])
+        assert curve["train_seconds"][-1] == row["train_seconds"]
+    assert not (tmp_path / "learning_curve" / "pfn-240").exists()
+    assert (tmp_path / "learning_curve" / "pfn-24" / "metrics.json").exists()
+    assert (tmp_path / "learning_curve_auc.png").exists()
+    report = (tmp_path / "report.md").read_text()
+    assert "| training jets | logreg | pfn |" in report
+    ckpt = tmp_path / "learning_curve" / "pfn-42" / "checkpoints" / "best.ckpt"
+    before = ckpt.stat().st_mtime_ns
+    landscape(
+        "top",
+        data=toy_dataset,
+        models=["logreg", "pfn"],
+        out=tmp_path,
+        learning_curve=True,
+        progress=False,
+    )
+    assert ckpt.stat().st_mtime_ns == before
+    again = json.loads((tmp_path / "summary.json").read_text())["learning_curve"]
+    assert again["pfn"]["auc"] == pytest.approx(curves["pfn"]["auc"])
+
+
+def test_learning_curve_table_marks_the_best_model_of_each_size():
+    curves = {
+        "bdt": {"n_train": [1000, 10000], "auc": [0.95, 0.96]},
+        "part": {"n_train": [1000, 10000], "auc": [0.90, 0.97]},
+    }
+    table = learning_curve_table(curves).splitlines()
+    assert table[0] == "| training jets | bdt | part |"
+    assert table[2] == "| 1000 | **0.9500** | 0.9000 |"
+    assert table[3] == "| 10000 | 0.9600 | **0.9700** |"
 
 
 def test_independent_test_sample_joins_the_held_out_split(tmp_path, toy_dataset, toy_jets):

@@ -306,32 +306,83 @@ def _model_setup(name: str, size: LandscapeSize, config, arrays):
     return cfg, _hardest(arrays, n_particles)
 
 
+def learning_curve_sizes(n_train: int, n_points: int = 5) -> np.ndarray:
+    """Log-spaced training-set sizes from min(1000, n_train / 10) to ``n_train``."""
+    first = min(1000, max(1, n_train // 10))
+    return np.unique(np.geomspace(first, n_train, n_points).astype(int))
+
+
 def _learning_curve(
-    names, arrays, splits, config, size: LandscapeSize, out: Path, n_points: int = 5
+    names, arrays, splits, test, config, size: LandscapeSize, out: Path, source
 ) -> dict[str, dict[str, list]]:
+    """AUC and 1/eps_B at 0.3 against the number of training jets, per model.
+
+    Each point trains on a seeded random subset of the training split (the subsets are
+    nested: every smaller set is part of the larger ones), with the validation split,
+    budget and test set of the table; the largest point is the table's own model
+    (``OUT/models/NAME``), and every point already trained with this config and data is
+    reused, so an interrupted curve resumes where it stopped.
+    """
     from heplearn.evaluation.metrics import evaluate_scores
+    from heplearn.evaluation.report import write_json
     from heplearn.training.engine import load_tagger, predict, subset, train_on_arrays
 
     n_train = len(splits["train"])
-    sizes = np.unique(np.geomspace(min(1000, n_train), n_train, n_points).astype(int))
+    order = np.random.default_rng(config.split_seed).permutation(splits["train"])
     curves: dict[str, dict[str, list]] = {}
     for name in names:
         cfg, mine = _model_setup(name, size, config.model_copy(update={"progress": False}), arrays)
-        test = subset(mine, splits["test"])
-        rows: dict[str, list] = {"n_train": [], "auc": [], "auc_err": [], "r30": [], "r30_err": []}
-        for n in sizes:
-            run = out / "learning_curve" / f"{name}-{n}"
-            train_on_arrays(
-                subset(mine, splits["train"][:n]), subset(mine, splits["val"]), cfg, run
-            )
-            m = evaluate_scores(predict(load_tagger(run), test), test["label"], bootstrap=20)
+        mine_test = _hardest(test, size.particles_for.get(name))
+        rows: dict[str, list] = {
+            k: [] for k in ("n_train", "train_seconds", "auc", "auc_err", "r30", "r30_err")
+        }
+        for n in learning_curve_sizes(n_train):
+            run = out / "models" / name if n == n_train else out / "learning_curve" / f"{name}-{n}"
+            done = _finished_run(run, cfg, int(n), source)
+            if done is None:
+                result = train_on_arrays(
+                    subset(mine, np.sort(order[:n])),
+                    subset(mine, splits["val"]),
+                    cfg,
+                    run,
+                    source=source,
+                )
+                done = (result.parameters, result.train_seconds)
+            scores = predict(load_tagger(run), mine_test)
+            m = evaluate_scores(scores, test["label"], bootstrap=20, seed=config.seed)
+            if n != n_train:  # the table's own run keeps the table's metrics.json
+                write_json(
+                    run / "metrics.json",
+                    {"parameters": done[0], "train_seconds": done[1], "n_train": int(n), **m},
+                )
             rows["n_train"].append(int(n))
+            rows["train_seconds"].append(done[1])
             rows["auc"].append(m["auc"])
             rows["auc_err"].append(m["auc_uncertainty"])
             rows["r30"].append(m["rejection_at_0.3"])
             rows["r30_err"].append(m["rejection_at_0.3_uncertainty"] or 0.0)
         curves[name] = rows
     return curves
+
+
+def learning_curve_table(curves: dict[str, dict[str, list]]) -> str:
+    """Markdown table of AUC per model (columns) and training-set size (rows), the best
+    model of each size in bold, so where the curves cross is read off directly."""
+    names = list(curves)
+    sizes = sorted({n for c in curves.values() for n in c["n_train"]})
+    lines = [
+        "| training jets | " + " | ".join(names) + " |",
+        "| ---: |" + " ---: |" * len(names),
+    ]
+    for n in sizes:
+        aucs = {
+            name: c["auc"][c["n_train"].index(n)] for name, c in curves.items() if n in c["n_train"]
+        }
+        best = max(aucs, key=aucs.get)
+        cells = [f"{aucs[name]:.4f}" if name in aucs else "" for name in names]
+        cells[names.index(best)] = f"**{cells[names.index(best)]}**"
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def landscape(
@@ -485,7 +536,7 @@ def landscape(
     ]
     extra = {}
     if learning_curve:
-        curves = _learning_curve(trained, arrays, splits, config, size, out)
+        curves = _learning_curve(trained, arrays, splits, test, config, size, out, source)
         extra["learning_curve"] = curves
         figures.append(
             plot_learning_curves(
@@ -526,6 +577,13 @@ def landscape(
         figures,
         extra_text=_notes(
             size, source, splits, None if extra_source is None else (extra_source, len(extra_table))
+        )
+        + (
+            "\n\nLearning curve: test AUC against the number of training jets (nested "
+            "random subsets of the training split; best model of each size in bold).\n\n"
+            + learning_curve_table(extra["learning_curve"])
+            if learning_curve
+            else ""
         ),
     )
     return rows

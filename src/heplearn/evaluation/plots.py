@@ -177,9 +177,6 @@ def plot_rejection(
     _require_models(models)
     rocs = {name: _roc_of(name, v) for name, v in models.items()}
     with _figure() as (fig, ax):
-        import matplotlib
-
-        n_colors = len(matplotlib.rcParams["axes.prop_cycle"].by_key().get("color", [0] * 10))
         for i, (name, roc) in enumerate(rocs.items()):
             keep = (roc.background_efficiency > 0) & (
                 roc.n_background_pass >= max(min_background, 1)
@@ -189,8 +186,7 @@ def plot_rejection(
             ax.plot(
                 eps_s[idx],
                 1.0 / eps_b[idx],
-                # once the colour cycle wraps, the line style tells the curves apart
-                linestyle=("-", "--", ":", "-.")[(i // n_colors) % 4],
+                linestyle=_line_style(i),
                 label=f"{name} (AUC = {roc.auc():.4f})",
             )
         if show_random:
@@ -209,6 +205,15 @@ def plot_rejection(
             ncol=2 if len(rocs) > 6 else 1,
         )
         return _save(fig, path)
+
+
+def _line_style(i: int) -> str:
+    """The i-th curve's line style: once the colour cycle wraps, the style tells the
+    curves apart."""
+    import matplotlib
+
+    n_colors = len(matplotlib.rcParams["axes.prop_cycle"].by_key().get("color", [0] * 10))
+    return ("-", "--", ":", "-.")[(i // n_colors) % 4]
 
 
 def plot_sic(
@@ -495,7 +500,7 @@ def plot_learning_curves(
     """
     _require_models(curves)
     with _figure() as (fig, ax):
-        for name, c in curves.items():
+        for i, (name, c) in enumerate(curves.items()):
             if len(c) not in (2, 3):
                 raise InvalidScoresError(
                     f'learning curve "{name}": expected (n_train, values) or '
@@ -516,15 +521,24 @@ def plot_learning_curves(
                 )
             order = np.argsort(n)
             yerr = None if err is None else err[..., order]
-            ax.errorbar(n[order], v[order], yerr=yerr, marker="o", capsize=3, label=name)
+            ax.errorbar(
+                n[order],
+                v[order],
+                yerr=yerr,
+                marker="o",
+                capsize=3,
+                linestyle=_line_style(i),
+                label=name,
+            )
         ax.set_xscale("log")
         if log_y:
             ax.set_yscale("log")
         ax.set_xlabel("Training jets")
         ax.set_ylabel(ylabel)
         if title:
-            ax.set_title(title)
-        ax.legend()
+            ax.set_title(title, fontsize="small")
+        many = len(curves) > 6
+        ax.legend(fontsize="x-small" if many else "small", ncol=2 if many else 1)
         return _save(fig, path)
 
 
