@@ -155,6 +155,12 @@ def train(
     decorrelate_variable: Annotated[
         str, typer.Option(help="jet-table field to decorrelate from")
     ] = "mass",
+    particle_features: Annotated[
+        str | None,
+        typer.Option(
+            help="per-particle inputs: kinematic, kinpid (default) or comma-separated names"
+        ),
+    ] = None,
 ) -> None:
     """Train a tagger; the run directory gets the config, checkpoints and metrics.
 
@@ -185,6 +191,9 @@ def train(
         focal_gamma=focal_gamma,
         focal_alpha=focal_alpha,
         balance_classes=balance_classes or None,
+        particle_features=particle_features
+        if particle_features is None or "," not in particle_features
+        else particle_features.split(","),
         decorrelation=None
         if decorrelate is None
         else {"method": decorrelate, "strength": strength, "variable": decorrelate_variable},

@@ -55,6 +55,10 @@ def test_landscape_writes_the_table_json_and_report(tmp_path, toy_dataset):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["splits"]["test"] == 80  # 20% of 400, never used for training
     assert format_table(rows).row_count == 3
+    # top mirrors the reference dataset: the networks see four-momentum kinematics only
+    saved_config = json.loads((tmp_path / "models" / "pfn" / "config.json").read_text())
+    assert saved_config["config"]["particle_features"][-1] == "delta_r"
+    assert saved_config["dimensions"]["n_features"] == 7
     # an interrupted or repeated landscape reuses the models it finished with this config
     ckpt = tmp_path / "models" / "pfn" / "checkpoints" / "best.ckpt"
     before = ckpt.stat().st_mtime_ns

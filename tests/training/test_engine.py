@@ -35,6 +35,26 @@ def test_config_errors_name_the_field():
         TrainConfig.cast(optimizer="adam9")
 
 
+def test_particle_features_named_sets_custom_names_and_errors(toy_table):
+    from heplearn.representations import DEFAULT_FEATURES, KINPID_FEATURES, particle_cloud
+
+    assert TrainConfig.cast().particle_features == KINPID_FEATURES
+    kin = TrainConfig.cast(particle_features="kinematic", max_particles=8)
+    assert kin.particle_features == DEFAULT_FEATURES
+    assert TrainConfig.cast(kin.model_dump()).particle_features == DEFAULT_FEATURES
+    arrays = build_inputs(toy_table, {"features", "points"}, kin)
+    assert arrays["features"].shape[-1] == len(DEFAULT_FEATURES)
+    # a custom set without the angles first: the features are exactly those, the points
+    # stay (Δη, Δφ)
+    custom = TrainConfig.cast(particle_features=["log_pt", "charge"], max_particles=8)
+    got = build_inputs(toy_table, {"features", "points"}, custom)
+    want, mask = particle_cloud(toy_table, max_particles=8, features=("log_pt", "charge"))
+    assert np.array_equal(got["features"], want) and np.array_equal(got["mask"], mask)
+    assert np.array_equal(got["points"], arrays["points"])
+    with pytest.raises(InvalidConfigError, match="particle_features.*kinematic, kinpid"):
+        TrainConfig.cast(particle_features="kinematics")
+
+
 def test_weighted_cross_entropy_hand_value_and_duplication():
     logits = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
     labels = torch.tensor([1, 0])

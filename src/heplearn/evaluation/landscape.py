@@ -118,6 +118,10 @@ SIZES = {
 CLASSIC_TAGGERS = ("tau32-cut", "jh-tagger")
 
 _DETECTOR = {"top": "atlas-like", "qg": "none"}
+#: Per-particle network inputs: for top, the kinematics only, since the reference dataset
+#: stores four-momenta only and its published networks saw nothing else; for q/g, the
+#: kinematics with charge and particle type (energyflow's PFN-ID setting).
+_PARTICLE_FEATURES = {"top": "kinematic", "qg": "kinpid"}
 
 
 def default_models(process: str = "top", mode: str = "quick") -> list[str]:
@@ -478,6 +482,7 @@ def landscape(
         val_fraction=size.val_fraction,
         test_fraction=size.test_fraction,
         jet_radius=radius,
+        particle_features=_PARTICLE_FEATURES.get(process, "kinpid"),
         progress=progress,
     )
     splits = split_indices(len(table), size.val_fraction, size.test_fraction, config.split_seed)
@@ -576,7 +581,11 @@ def landscape(
         {r["model"]: r for r in rows},
         figures,
         extra_text=_notes(
-            size, source, splits, None if extra_source is None else (extra_source, len(extra_table))
+            size,
+            source,
+            splits,
+            None if extra_source is None else (extra_source, len(extra_table)),
+            config.particle_features,
         )
         + (
             "\n\nLearning curve: test AUC against the number of training jets (nested "
@@ -589,7 +598,7 @@ def landscape(
     return rows
 
 
-def _notes(size: LandscapeSize, source, splits, independent=None) -> str:
+def _notes(size: LandscapeSize, source, splits, independent=None, features=()) -> str:
     extra = (
         ""
         if independent is None
@@ -601,7 +610,8 @@ def _notes(size: LandscapeSize, source, splits, independent=None) -> str:
         f"train {len(splits['train'])}, validation {len(splits['val'])}, test "
         f"{len(splits['test'])}).{extra} Presets: {size.preset}; {size.epochs} epochs at most, "
         f"early stopping on the validation loss; up to {size.max_particles} constituents per "
-        "jet. Rejections marked as lower bounds had fewer than 20 background test jets "
+        f"jet, each described to the networks by {', '.join(features)}. Rejections marked as "
+        "lower bounds had fewer than 20 background test jets "
         "passing the cut. Inference rates of the observable-based taggers (bdt, logreg, "
         "tau32-cut) exclude computing the observables (~1 ms per jet, dominated by soft "
         "drop)."

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from heplearn.errors import HeplearnError
 
-__all__ = ["InvalidConfigError", "TrainConfig", "DecorrelationConfig"]
+__all__ = ["InvalidConfigError", "TrainConfig", "DecorrelationConfig", "PARTICLE_FEATURE_SETS"]
+
+#: Named per-particle feature sets for ``TrainConfig.particle_features``:
+#: ``kinematic``, the seven ParticleNet/ParT kinematic inputs (all a four-momentum gives: the
+#: Top Quark Tagging Reference Dataset's information content), and ``kinpid``, those plus
+#: charge and particle type (ParT's JetClass "kinematics + PID" inputs).
+PARTICLE_FEATURE_SETS = ("kinematic", "kinpid")
 
 
 class InvalidConfigError(HeplearnError):
@@ -85,6 +91,30 @@ class TrainConfig(BaseModel):
     focal_alpha: float | None = Field(None, gt=0, lt=1, description="α of the signal class")
     balance_classes: bool = Field(False, description="weight classes to equal total weight")
     decorrelation: DecorrelationConfig | None = None
+    particle_features: tuple[str, ...] = Field(
+        "kinpid",
+        validate_default=True,
+        description="per-particle features of the `features` input: a name of "
+        "PARTICLE_FEATURE_SETS or names registered in heplearn.representations.FEATURES",
+    )
+
+    @field_validator("particle_features", mode="before")
+    @classmethod
+    def _feature_names(cls, value: Any) -> tuple[str, ...]:
+        from heplearn.representations import cloud
+
+        sets = {"kinematic": cloud.DEFAULT_FEATURES, "kinpid": cloud.KINPID_FEATURES}
+        if isinstance(value, str):
+            value = sets.get(value, (value,))
+        names = tuple(value)
+        unknown = [n for n in names if n not in cloud.FEATURES]
+        if unknown or not names:
+            raise ValueError(
+                f"unknown particle feature(s) {unknown or '(none given)'}; give one of "
+                f"{', '.join(PARTICLE_FEATURE_SETS)} or names from "
+                f"{', '.join(sorted(cloud.FEATURES))}"
+            )
+        return names
 
     @model_validator(mode="after")
     def _fractions(self) -> TrainConfig:

@@ -17,14 +17,9 @@ import awkward as ak
 import numpy as np
 
 from heplearn.errors import HeplearnError
-from heplearn.representations.cloud import KINPID_FEATURES
 from heplearn.training.config import TrainConfig
 
-__all__ = ["required_inputs", "build_inputs", "model_dimensions", "PARTICLE_FEATURES"]
-
-#: Particle features given to the networks: kinematics relative to the jet plus charge and
-#: particle-type flags where known (ParT's "kinematics + PID" set, arXiv:2202.03772).
-PARTICLE_FEATURES = KINPID_FEATURES
+__all__ = ["required_inputs", "build_inputs", "model_dimensions"]
 
 
 def required_inputs(models: str | Iterable[str]) -> set[str]:
@@ -56,10 +51,14 @@ def build_inputs(table: ak.Array, keys: Iterable[str], config: TrainConfig) -> d
         out["decorrelate"] = ak.to_numpy(table[var]).astype(np.float32)
     P = config.max_particles
     if keys & {"features", "points", "vectors"} or not keys:
-        x, mask = rep.particle_cloud(table, max_particles=P, features=PARTICLE_FEATURES)
+        names = config.particle_features
+        angles = tuple(names[:2]) == ("deta", "dphi")
+        x, mask = rep.particle_cloud(
+            table, max_particles=P, features=names if angles else ("deta", "dphi", *names)
+        )
         out["mask"] = mask
         if "features" in keys:
-            out["features"] = x
+            out["features"] = x if angles else np.ascontiguousarray(x[..., 2:])
         if "points" in keys:
             out["points"] = np.ascontiguousarray(x[..., :2])
     if "vectors" in keys:
