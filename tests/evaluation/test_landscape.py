@@ -68,6 +68,9 @@ def test_landscape_writes_the_table_json_and_report(tmp_path, toy_dataset):
     assert ckpt.stat().st_mtime_ns == before
     assert again[1]["train_seconds"] == rows[2]["train_seconds"]
     assert again[1]["auc"] == pytest.approx(rows[2]["auc"])
+    # the jet observables were computed once and cached under the dataset's identity
+    assert len(list((tmp_path / "cache").glob("jet_features-*.npy"))) == 1
+    assert again[0]["auc"] == rows[1]["auc"]
 
 
 def test_learning_curve_sizes_are_log_spaced_up_to_the_training_split():
