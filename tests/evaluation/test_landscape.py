@@ -82,14 +82,17 @@ def test_learning_curve_sizes_are_log_spaced_up_to_the_training_split():
 def test_learning_curve_ends_at_the_table_model_and_resumes(tmp_path, toy_dataset):
     """The largest point is the table's own model (not trained twice), on the table's test
     set; a second call retrains nothing."""
-    rows = landscape(
-        "top",
-        data=toy_dataset,
-        models=["logreg", "pfn"],
-        out=tmp_path,
-        learning_curve=True,
-        progress=False,
-    )
+    def run():
+        return landscape(
+            "top",
+            data=toy_dataset,
+            models=["logreg", "pfn"],
+            out=tmp_path,
+            learning_curve=True,
+            progress=False,
+        )
+
+    rows = run()
     curves = json.loads((tmp_path / "summary.json").read_text())["learning_curve"]
     for row in rows:
         curve = curves[row["model"]]
@@ -103,14 +106,7 @@ def test_learning_curve_ends_at_the_table_model_and_resumes(tmp_path, toy_datase
     assert "| training jets | logreg | pfn |" in report
     ckpt = tmp_path / "learning_curve" / "pfn-42" / "checkpoints" / "best.ckpt"
     before = ckpt.stat().st_mtime_ns
-    landscape(
-        "top",
-        data=toy_dataset,
-        models=["logreg", "pfn"],
-        out=tmp_path,
-        learning_curve=True,
-        progress=False,
-    )
+    run()
     assert ckpt.stat().st_mtime_ns == before
     again = json.loads((tmp_path / "summary.json").read_text())["learning_curve"]
     assert again["pfn"]["auc"] == pytest.approx(curves["pfn"]["auc"])
