@@ -82,6 +82,7 @@ def test_learning_curve_sizes_are_log_spaced_up_to_the_training_split():
 def test_learning_curve_ends_at_the_table_model_and_resumes(tmp_path, toy_dataset):
     """The largest point is the table's own model (not trained twice), on the table's test
     set; a second call retrains nothing."""
+
     def run():
         return landscape(
             "top",

@@ -345,15 +345,16 @@ def _inputs(table, source: dict, keys: set[str], config, out: Path) -> dict[str,
 
 
 def _learning_curve(
-    names, arrays, splits, test, config, size: LandscapeSize, out: Path, source
+    names, arrays, splits, test, config, size: LandscapeSize, out: Path, source, table_scores
 ) -> dict[str, dict[str, list]]:
     """AUC and 1/eps_B at 0.3 against the number of training jets, per model.
 
     Each point trains on a seeded random subset of the training split (the subsets are
     nested: every smaller set is part of the larger ones), with the validation split,
     budget and test set of the table; the largest point is the table's own model
-    (``OUT/models/NAME``), and every point already trained with this config and data is
-    reused, so an interrupted curve resumes where it stopped.
+    (``OUT/models/NAME``, its test scores ``table_scores[NAME]`` reused), and every point
+    already trained with this config and data is reused, so an interrupted curve resumes
+    where it stopped.
     """
     from heplearn.evaluation.metrics import evaluate_scores
     from heplearn.evaluation.report import write_json
@@ -380,7 +381,10 @@ def _learning_curve(
                     source=source,
                 )
                 done = (result.parameters, result.train_seconds)
-            scores = predict(load_tagger(run), mine_test)
+            if n == n_train:
+                scores = table_scores[name][0]
+            else:
+                scores = predict(load_tagger(run), mine_test)
             m = evaluate_scores(scores, test["label"], bootstrap=20, seed=config.seed)
             if n != n_train:  # the table's own run keeps the table's metrics.json
                 write_json(
@@ -571,7 +575,7 @@ def landscape(
     ]
     extra = {}
     if learning_curve:
-        curves = _learning_curve(trained, arrays, splits, test, config, size, out, source)
+        curves = _learning_curve(trained, arrays, splits, test, config, size, out, source, scores)
         extra["learning_curve"] = curves
         figures.append(
             plot_learning_curves(
