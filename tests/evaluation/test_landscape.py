@@ -10,6 +10,7 @@ from heplearn.evaluation.landscape import (
     default_models,
     format_table,
     landscape,
+    learning_curve_epochs,
     learning_curve_sizes,
     learning_curve_table,
 )
@@ -77,6 +78,18 @@ def test_learning_curve_sizes_are_log_spaced_up_to_the_training_split():
     assert learning_curve_sizes(100_000).tolist() == [1000, 3162, 10000, 31622, 100000]
     assert learning_curve_sizes(240).tolist() == [24, 42, 75, 134, 240]
     assert learning_curve_sizes(5).tolist() == [1, 2, 3, 5]
+
+
+def test_small_learning_curve_points_get_a_tenth_of_the_full_steps():
+    # 100k training jets, 12 epochs: 1000 jets would need 120 epochs, capped at 100
+    assert [learning_curve_epochs(12, n, 100_000) for n in (1000, 3162, 10_000, 31_622)] == [
+        100,
+        38,
+        12,
+        12,
+    ]
+    assert learning_curve_epochs(4, 1000, 100_000) == 40
+    assert learning_curve_epochs(4, 100_000, 100_000) == 4
 
 
 def test_learning_curve_ends_at_the_table_model_and_resumes(tmp_path, toy_dataset):

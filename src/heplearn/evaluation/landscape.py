@@ -14,6 +14,7 @@ soft-drop mass window).
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -310,6 +311,22 @@ def _model_setup(name: str, size: LandscapeSize, config, arrays):
     return cfg, _hardest(arrays, n_particles)
 
 
+#: most epochs of a learning-curve point (its small training sets get more epochs)
+MAX_CURVE_EPOCHS = 100
+
+
+def learning_curve_epochs(epochs: int, n: int, n_train: int) -> int:
+    """Epochs of a learning-curve point with ``n`` of the ``n_train`` training jets.
+
+    A fixed epoch budget would starve the small points (1000 jets × 12 epochs are 48
+    optimiser steps of 256 jets), so a point trains for at least a tenth of the optimiser
+    steps of the full one: ``max(epochs, ceil(epochs · n_train / 10n))``, at most
+    :data:`MAX_CURVE_EPOCHS`; early stopping ends it sooner once the validation loss rises.
+    """
+    floor = math.ceil(epochs * n_train / (10 * n))
+    return max(epochs, min(MAX_CURVE_EPOCHS, floor))
+
+
 def learning_curve_sizes(n_train: int, n_points: int = 5) -> np.ndarray:
     """Log-spaced training-set sizes from min(1000, n_train / 10) to ``n_train``."""
     first = min(1000, max(1, n_train // 10))
@@ -351,7 +368,8 @@ def _learning_curve(
 
     Each point trains on a seeded random subset of the training split (the subsets are
     nested: every smaller set is part of the larger ones), with the validation split,
-    budget and test set of the table; the largest point is the table's own model
+    settings and test set of the table, for :func:`learning_curve_epochs` epochs (early
+    stopping on the validation loss as usual); the largest point is the table's own model
     (``OUT/models/NAME``, its test scores ``table_scores[NAME]`` reused), and every point
     already trained with this config and data is reused, so an interrupted curve resumes
     where it stopped.
@@ -364,13 +382,17 @@ def _learning_curve(
     order = np.random.default_rng(config.split_seed).permutation(splits["train"])
     curves: dict[str, dict[str, list]] = {}
     for name in names:
-        cfg, mine = _model_setup(name, size, config.model_copy(update={"progress": False}), arrays)
+        full, mine = _model_setup(name, size, config.model_copy(update={"progress": False}), arrays)
         mine_test = _hardest(test, size.particles_for.get(name))
         rows: dict[str, list] = {
-            k: [] for k in ("n_train", "train_seconds", "auc", "auc_err", "r30", "r30_err")
+            k: []
+            for k in ("n_train", "epochs", "train_seconds", "auc", "auc_err", "r30", "r30_err")
         }
         for n in learning_curve_sizes(n_train):
             run = out / "models" / name if n == n_train else out / "learning_curve" / f"{name}-{n}"
+            cfg = full.model_copy(
+                update={"epochs": learning_curve_epochs(full.epochs, int(n), n_train)}
+            )
             done = _finished_run(run, cfg, int(n), source)
             if done is None:
                 result = train_on_arrays(
@@ -392,6 +414,7 @@ def _learning_curve(
                     {"parameters": done[0], "train_seconds": done[1], "n_train": int(n), **m},
                 )
             rows["n_train"].append(int(n))
+            rows["epochs"].append(cfg.epochs)
             rows["train_seconds"].append(done[1])
             rows["auc"].append(m["auc"])
             rows["auc_err"].append(m["auc_uncertainty"])
