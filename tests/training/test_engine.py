@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from heplearn.errors import FormatError, InputFileError
+from heplearn.evaluation.metrics import auc
 from heplearn.training import TrainConfig, load_tagger, predict, split_indices, train
 from heplearn.training.config import InvalidConfigError
 from heplearn.training.engine import evaluate, export_onnx, subset, train_on_arrays
@@ -110,6 +111,16 @@ def test_training_learns_and_the_run_directory_is_complete(tmp_path, toy_table):
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert saved["auc"] == pytest.approx(metrics["auc"])
     assert (tmp_path / "run" / "report.md").is_file()
+
+
+def test_a_run_evaluates_with_the_particle_features_it_was_trained_on(tmp_path, toy_table):
+    run = tmp_path / "kin"
+    result = train(toy_table, run, model="pfn", particle_features="kinematic", **FAST)
+    assert result.extra["arrays"]["features"].shape[-1] == 7
+    # evaluate rebuilds the inputs from the run's config: 7 features, not the default 13
+    metrics = evaluate(run, toy_table, bootstrap=0)
+    test = subset(result.extra["arrays"], result.extra["test_index"])
+    assert metrics["auc"] == pytest.approx(auc(predict(load_tagger(run), test), test["label"]))
 
 
 def test_onnx_export_agrees_with_torch(tmp_path, toy_table):
