@@ -126,6 +126,29 @@ def test_learning_curve_ends_at_the_table_model_and_resumes(tmp_path, toy_datase
     assert again["pfn"]["auc"] == pytest.approx(curves["pfn"]["auc"])
 
 
+def test_learning_curve_stays_on_the_held_out_split(tmp_path, toy_dataset, toy_jets):
+    """An independent test sample refines the table, not the learning curve."""
+    extra = tmp_path / "extra"
+    write_dataset(toy_jets(300, seed=8), extra, metadata={"kind": "toy"})
+
+    def curve(**kw):
+        landscape(
+            "top",
+            data=toy_dataset,
+            models=["logreg"],
+            out=tmp_path / "o",
+            learning_curve=True,
+            progress=False,
+            **kw,
+        )
+        return json.loads((tmp_path / "o" / "summary.json").read_text())
+
+    alone, both = curve(), curve(test_data=extra)
+    assert sum(both["n_test"].values()) == 80 + 300
+    assert both["learning_curve"]["logreg"]["auc"] == alone["learning_curve"]["logreg"]["auc"]
+    assert alone["learning_curve"]["logreg"]["auc"][-1] == alone["models"][0]["auc"]
+
+
 def test_learning_curve_table_marks_the_best_model_of_each_size():
     curves = {
         "bdt": {"n_train": [1000, 10000], "auc": [0.95, 0.96]},

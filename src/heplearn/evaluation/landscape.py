@@ -367,10 +367,11 @@ def _learning_curve(
     """AUC and 1/eps_B at 0.3 against the number of training jets, per model.
 
     Each point trains on a seeded random subset of the training split (the subsets are
-    nested: every smaller set is part of the larger ones), with the validation split,
-    settings and test set of the table, for :func:`learning_curve_epochs` epochs (early
-    stopping on the validation loss as usual); the largest point is the table's own model
-    (``OUT/models/NAME``, its test scores ``table_scores[NAME]`` reused), and every point
+    nested: every smaller set is part of the larger ones), with the validation split and
+    settings of the table, scored on ``test`` (the held-out split), for
+    :func:`learning_curve_epochs` epochs (early stopping on the validation loss as usual);
+    the largest point is the table's own model
+    (``OUT/models/NAME``, its held-out scores ``table_scores[NAME]`` reused), and every point
     already trained with this config and data is reused, so an interrupted curve resumes
     where it stopped.
     """
@@ -598,7 +599,20 @@ def landscape(
     ]
     extra = {}
     if learning_curve:
-        curves = _learning_curve(trained, arrays, splits, test, config, size, out, source, scores)
+        # the curve is measured on the held-out split of the dataset itself (the first rows
+        # of the test set); an independent test sample refines the table only
+        n_held = len(splits["test"])
+        curves = _learning_curve(
+            trained,
+            arrays,
+            splits,
+            subset(test, np.arange(n_held)),
+            config,
+            size,
+            out,
+            source,
+            {name: (s[:n_held], y[:n_held]) for name, (s, y) in scores.items()},
+        )
         extra["learning_curve"] = curves
         figures.append(
             plot_learning_curves(
@@ -645,7 +659,8 @@ def landscape(
             config.particle_features,
         )
         + (
-            "\n\nLearning curve: test AUC against the number of training jets (nested "
+            "\n\nLearning curve: AUC on the held-out split against the number of training "
+            "jets (nested "
             "random subsets of the training split; best model of each size in bold).\n\n"
             + learning_curve_table(extra["learning_curve"])
             if learning_curve
