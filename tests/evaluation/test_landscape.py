@@ -92,19 +92,18 @@ def test_small_learning_curve_points_get_a_tenth_of_the_full_steps():
     assert learning_curve_epochs(4, 100_000, 100_000) == 4
 
 
+def _with_curve(data, out, models, **kw):
+    return landscape(
+        "top", data=data, models=models, out=out, learning_curve=True, progress=False, **kw
+    )
+
+
 def test_learning_curve_ends_at_the_table_model_and_resumes(tmp_path, toy_dataset):
     """The largest point is the table's own model (not trained twice), on the table's test
     set; a second call retrains nothing."""
 
     def run():
-        return landscape(
-            "top",
-            data=toy_dataset,
-            models=["logreg", "pfn"],
-            out=tmp_path,
-            learning_curve=True,
-            progress=False,
-        )
+        return _with_curve(toy_dataset, tmp_path, ["logreg", "pfn"])
 
     rows = run()
     curves = json.loads((tmp_path / "summary.json").read_text())["learning_curve"]
@@ -132,15 +131,7 @@ def test_learning_curve_stays_on_the_held_out_split(tmp_path, toy_dataset, toy_j
     write_dataset(toy_jets(300, seed=8), extra, metadata={"kind": "toy"})
 
     def curve(**kw):
-        landscape(
-            "top",
-            data=toy_dataset,
-            models=["logreg"],
-            out=tmp_path / "o",
-            learning_curve=True,
-            progress=False,
-            **kw,
-        )
+        _with_curve(toy_dataset, tmp_path / "o", ["logreg"], **kw)
         return json.loads((tmp_path / "o" / "summary.json").read_text())
 
     alone, both = curve(), curve(test_data=extra)
