@@ -5,7 +5,8 @@ Run by hand: ``.venv/bin/python benchmarks/bench_particle_information.py [--jets
 On the Top Quark Tagging Reference Dataset (arXiv:1902.09914) the Energy Flow Network is
 0.003 in AUC below the Particle Flow Network (0.9789 against 0.9819): the price of
 infrared and collinear safety, since both saw four-momenta only. In heplearn's landscape
-the gap was 0.02 while the PFN also saw charge and particle type. This benchmark
+the gap was 0.014 (quick) and 0.021 (100k training jets) while the PFN also saw charge and
+particle type. This benchmark
 trains, on the same ``atlas-like`` top sample, splits, seed and budget as
 ``heplearn landscape top --quick`` (6 epochs, small presets, 48 constituents):
 
@@ -33,6 +34,11 @@ CASES = (
     ("pfn", "kinematic"),
     ("efn", "kinematic"),
 )
+
+
+def _fmt(rejection) -> str:
+    """1/eps_B, as "> N" when fewer than 20 background jets pass (a lower bound)."""
+    return f"{'> ' if rejection.is_lower_bound else ''}{rejection.value:.0f}"
 
 
 def main() -> None:
@@ -65,11 +71,10 @@ def main() -> None:
             arrays, test = res.extra["arrays"], res.extra["test_index"]
             scores = predict(load_tagger(tmp), {k: v[test] for k, v in arrays.items()})
             y = arrays["label"][test]
-        r30 = background_rejection(scores, y, 0.3)
-        r50 = background_rejection(scores, y, 0.5)
+        r30, r50 = (_fmt(background_rejection(scores, y, eff)) for eff in (0.3, 0.5))
         shown = "z_i and angles" if model == "efn" else features  # EFN ignores the features
         print(
-            f"{model:5s} {shown:18s} {auc(scores, y):7.4f} {r30.value:7.0f} {r50.value:7.0f}",
+            f"{model:5s} {shown:18s} {auc(scores, y):7.4f} {r30:>7s} {r50:>7s}",
             flush=True,
         )
 

@@ -193,7 +193,7 @@ def train(
         balance_classes=balance_classes or None,
         particle_features=particle_features
         if particle_features is None or "," not in particle_features
-        else particle_features.split(","),
+        else [name.strip() for name in particle_features.split(",")],
         decorrelation=None
         if decorrelate is None
         else {"method": decorrelate, "strength": strength, "variable": decorrelate_variable},

@@ -62,7 +62,8 @@ def test_landscape_writes_the_table_json_and_report(tmp_path, toy_dataset):
     assert saved_config["dimensions"]["n_features"] == 7
     # an interrupted or repeated landscape reuses the models it finished with this config
     ckpt = tmp_path / "models" / "pfn" / "checkpoints" / "best.ckpt"
-    before = ckpt.stat().st_mtime_ns
+    (cache,) = (tmp_path / "cache").glob("jet_features-*.npy")
+    before, cached = ckpt.stat().st_mtime_ns, cache.stat().st_mtime_ns
     again = landscape(
         "top", data=toy_dataset, models=["logreg", "pfn"], out=tmp_path, progress=False
     )
@@ -70,7 +71,8 @@ def test_landscape_writes_the_table_json_and_report(tmp_path, toy_dataset):
     assert again[1]["train_seconds"] == rows[2]["train_seconds"]
     assert again[1]["auc"] == pytest.approx(rows[2]["auc"])
     # the jet observables were computed once and cached under the dataset's identity
-    assert len(list((tmp_path / "cache").glob("jet_features-*.npy"))) == 1
+    assert cache.stat().st_mtime_ns == cached
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [cache.name]
     assert again[0]["auc"] == rows[1]["auc"]
 
 
@@ -198,6 +200,30 @@ def test_test_data_from_another_process_is_refused(tmp_path, toy_jets):
     assert not (tmp_path / "o" / "landscape.json").exists()
 
 
+def test_finished_runs_fill_defaults_and_ignore_unread_features(tmp_path):
+    """A run saved before ``particle_features`` existed had the default (kinpid); a model
+    that reads no particle features is reused whatever they are."""
+    from heplearn.evaluation.landscape import _finished_run
+    from heplearn.training.config import TrainConfig
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.json").write_text(json.dumps({"parameters": 3, "train_seconds": 1.5}))
+
+    def saved_before_the_field(model):
+        config = TrainConfig.cast(model=model).model_dump(mode="json")
+        del config["particle_features"]
+        (run / "config.json").write_text(json.dumps({"config": config, "n_train": 10, "data": {}}))
+
+    saved_before_the_field("logreg")
+    kinematic = {"particle_features": "kinematic"}
+    assert _finished_run(run, TrainConfig.cast(model="logreg", **kinematic), 10, None) == (3, 1.5)
+    saved_before_the_field("pfn")
+    assert _finished_run(run, TrainConfig.cast(model="pfn"), 10, None) == (3, 1.5)
+    assert _finished_run(run, TrainConfig.cast(model="pfn", **kinematic), 10, None) is None
+    assert _finished_run(run, TrainConfig.cast(model="pfn"), 11, None) is None
+
+
 def test_unknown_model_fails_before_any_work(tmp_path, toy_dataset):
     with pytest.raises(UnknownNameError, match='Unknown model "partnet"'):
         landscape("top", data=toy_dataset, models=["partnet"], out=tmp_path)
@@ -244,12 +270,16 @@ def test_cli_train_evaluate_export(tmp_path, toy_dataset):
             "disco",
             "--lambda",
             "1",
+            "--particle-features",
+            "deta, dphi,log_pt,log_e,log_pt_rel,log_e_rel,delta_r,charge",
         ],
     )
     assert result.exit_code == 0, result.output
     assert "test AUC" in result.output and "1/JSD(0.5)" in result.output
-    saved = json.loads((run / "config.json").read_text())["config"]["decorrelation"]
-    assert saved["method"] == "disco" and saved["strength"] == 1.0
+    saved = json.loads((run / "config.json").read_text())["config"]
+    assert saved["decorrelation"]["method"] == "disco"
+    assert saved["decorrelation"]["strength"] == 1.0
+    assert saved["particle_features"][::7] == ["deta", "charge"]
     result = runner.invoke(app, ["evaluate", str(run), "--bootstrap", "5"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["auc"] > 0.5

@@ -285,10 +285,27 @@ def _finished_run(run: Path, cfg, n_train: int, source) -> tuple[int, float] | N
         saved = json.loads((run / "config.json").read_text())
     except (OSError, ValueError):
         return None
-    mine = to_jsonable(cfg.model_dump())
+
+    def comparable(config) -> dict | None:
+        """The config with its defaults filled in (a run saved before a field existed had
+        its default), without what does not change the trained model: the progress bar,
+        and the particle features of a model that reads no particle features."""
+        from heplearn.training.config import TrainConfig
+        from heplearn.training.inputs import required_inputs
+
+        try:
+            full = to_jsonable(TrainConfig.cast(config).model_dump())
+            if "features" not in required_inputs(full["model"]):
+                full.pop("particle_features")
+        except HeplearnError:
+            return None
+        full.pop("progress")
+        return full
+
+    mine = comparable(cfg)
     same = (
-        {k: v for k, v in saved.get("config", {}).items() if k != "progress"}
-        == {k: v for k, v in mine.items() if k != "progress"}
+        mine is not None
+        and comparable(saved.get("config", {})) == mine
         and saved.get("n_train") == n_train
         and saved.get("data") == to_jsonable(source or {})
     )
@@ -334,30 +351,46 @@ def learning_curve_sizes(n_train: int, n_points: int = 5) -> np.ndarray:
 
 
 def _inputs(table, source: dict, keys: set[str], config, out: Path) -> dict[str, np.ndarray]:
-    """The model inputs of ``table``; the jet observables (~1 ms per jet: minutes for a
+    """The model inputs of ``table``; the jet observables (1–4 ms per jet: minutes for a
     large dataset) are cached in ``OUT/cache/`` under a digest of the dataset manifest, the
-    jet radius and the observable names, so a repeated or resumed landscape reuses them.
-    Only a dataset with a manifest is cached (an in-memory table has no identity)."""
+    jet radius, the heplearn version and the source of :mod:`heplearn.physics.observables`
+    (so a changed definition is never served from the cache), so a repeated, resumed or
+    split landscape computes them once. Only a dataset with a manifest is cached (an
+    in-memory table has no identity); a cache file of the wrong shape is recomputed."""
     import hashlib
     import json
 
-    from heplearn.physics.observables import OBSERVABLE_NAMES
+    import heplearn
+    from heplearn.physics import observables
     from heplearn.training.inputs import build_inputs
 
     if "jet_features" not in keys or "manifest" not in source:
         return build_inputs(table, keys, config)
-    manifest = hashlib.sha256(Path(source["manifest"]).read_bytes()).hexdigest()
-    identity = json.dumps([manifest, config.jet_radius, list(OBSERVABLE_NAMES), len(table)])
+    identity = json.dumps(
+        [
+            hashlib.sha256(Path(source["manifest"]).read_bytes()).hexdigest(),
+            hashlib.sha256(Path(observables.__file__).read_bytes()).hexdigest(),
+            heplearn.__version__,
+            config.jet_radius,
+            len(table),
+        ]
+    )
     path = out / "cache" / f"jet_features-{hashlib.sha256(identity.encode()).hexdigest()[:16]}.npy"
-    arrays = build_inputs(table, keys - {"jet_features"}, config)
-    if path.exists():
-        arrays["jet_features"] = np.load(path, allow_pickle=False)
-    else:
-        arrays["jet_features"] = build_inputs(table, {"jet_features"}, config)["jet_features"]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, arrays["jet_features"], allow_pickle=False)
-        os.replace(tmp, path)
+    # only label and weight when nothing but the observables is needed
+    arrays = build_inputs(table, (keys - {"jet_features"}) or {"label"}, config)
+    shape = (len(table), len(observables.OBSERVABLE_NAMES))
+    try:
+        cached = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        cached = None
+    if cached is not None and cached.shape == shape:
+        arrays["jet_features"] = cached
+        return arrays
+    arrays["jet_features"] = build_inputs(table, {"jet_features"}, config)["jet_features"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}-{os.getpid()}.tmp.npy")
+    np.save(tmp, arrays["jet_features"], allow_pickle=False)
+    os.replace(tmp, path)
     return arrays
 
 
@@ -387,7 +420,7 @@ def _learning_curve(
         mine_test = _hardest(test, size.particles_for.get(name))
         rows: dict[str, list] = {
             k: []
-            for k in ("n_train", "epochs", "train_seconds", "auc", "auc_err", "r30", "r30_err")
+            for k in ("n_train", "max_epochs", "train_seconds", "auc", "auc_err", "r30", "r30_err")
         }
         for n in learning_curve_sizes(n_train):
             run = out / "models" / name if n == n_train else out / "learning_curve" / f"{name}-{n}"
@@ -415,7 +448,7 @@ def _learning_curve(
                     {"parameters": done[0], "train_seconds": done[1], "n_train": int(n), **m},
                 )
             rows["n_train"].append(int(n))
-            rows["epochs"].append(cfg.epochs)
+            rows["max_epochs"].append(cfg.epochs)
             rows["train_seconds"].append(done[1])
             rows["auc"].append(m["auc"])
             rows["auc_err"].append(m["auc_uncertainty"])
@@ -685,7 +718,7 @@ def _notes(size: LandscapeSize, source, splits, independent=None, features=()) -
         f"jet, each described to the networks by {', '.join(features)}. Rejections marked as "
         "lower bounds had fewer than 20 background test jets "
         "passing the cut. Inference rates of the observable-based taggers (bdt, logreg, "
-        "tau32-cut) exclude computing the observables (~1 ms per jet, dominated by soft "
+        "tau32-cut) exclude computing the observables (1–4 ms per jet, dominated by soft "
         "drop)."
     )
 

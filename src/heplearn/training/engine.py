@@ -216,6 +216,13 @@ def _check_options(config: TrainConfig, kind: str, train_arrays, val_arrays) -> 
     from heplearn.training.config import InvalidConfigError
 
     for name, arrays in (("training", train_arrays), ("validation", val_arrays)):
+        n_features = arrays["features"].shape[-1] if "features" in arrays else None
+        if n_features is not None and n_features != len(config.particle_features):
+            raise InvalidConfigError(
+                f"particle_features: the {name} arrays have {n_features} features per "
+                f"particle, the config names {len(config.particle_features)} "
+                f"({', '.join(config.particle_features)}); build the arrays with this config"
+            )
         if "weight" in arrays:
             w = np.asarray(arrays["weight"], dtype=float)
             if not np.all(np.isfinite(w)):
