@@ -60,7 +60,7 @@ def main() -> None:
         "top", path, n_jets=args.jets, seed=args.seed, detector="atlas-like", workers=args.workers
     )
     print(f"top vs QCD at atlas-like, {args.jets} jets, seed {args.seed}; test split 20%")
-    print(f"{'model':5s} {'particle features':18s} {'AUC':>7s} {'R30':>7s} {'R50':>7s}")
+    print(f"{'model':5s} {'inputs':26s} {'AUC':>7s} {'R30':>7s} {'R50':>7s}")
     for model, features in CASES:
         with tempfile.TemporaryDirectory() as tmp:
             res = train(
@@ -80,7 +80,7 @@ def main() -> None:
         r30, r50 = (_fmt(background_rejection(scores, y, eff)) for eff in (0.3, 0.5))
         shown = "z_i and angles" if model == "efn" else features  # EFN ignores the features
         print(
-            f"{model:5s} {shown:18s} {auc(scores, y):7.4f} {r30:>7s} {r50:>7s}",
+            f"{model:5s} {shown:26s} {auc(scores, y):7.4f} {r30:>7s} {r50:>7s}",
             flush=True,
         )
     observable_bdts(path, args.seed)
@@ -102,7 +102,7 @@ def observable_bdts(path: Path, seed: int) -> None:
         r30, r50 = (_fmt(background_rejection(scores, test["label"], e)) for e in (0.3, 0.5))
         shown = "14 observables" if dropped is None else f"without {dropped}"
         print(
-            f"bdt   {shown:18s} {auc(scores, test['label']):7.4f} {r30:>7s} {r50:>7s}", flush=True
+            f"bdt   {shown:26s} {auc(scores, test['label']):7.4f} {r30:>7s} {r50:>7s}", flush=True
         )
 
 
