@@ -266,6 +266,13 @@ def landscape(
     learning_curve: Annotated[
         bool, typer.Option("--learning-curve", help="AUC and 1/eps_B vs training size")
     ] = False,
+    curve_steps: Annotated[
+        float,
+        typer.Option(
+            "--curve-steps",
+            help="fraction of the full point's optimiser steps each learning-curve point gets",
+        ),
+    ] = 1.0,
     test_data: Annotated[
         Path | None,
         typer.Option(help="an independent sample whose every jet joins the test set"),
@@ -286,6 +293,7 @@ def landscape(
         seed=seed,
         workers=workers,
         learning_curve=learning_curve,
+        curve_step_fraction=curve_steps,
         test_data=test_data,
     )
     # a wide table: when stdout is a file or pipe, do not wrap it at rich's default 80 columns

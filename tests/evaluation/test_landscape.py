@@ -82,16 +82,14 @@ def test_learning_curve_sizes_are_log_spaced_up_to_the_training_split():
     assert learning_curve_sizes(5).tolist() == [1, 2, 3, 5]
 
 
-def test_small_learning_curve_points_get_a_tenth_of_the_full_steps():
-    # 100k training jets, 12 epochs: 1000 jets would need 120 epochs, capped at 100
-    assert [learning_curve_epochs(12, n, 100_000) for n in (1000, 3162, 10_000, 31_622)] == [
-        100,
-        38,
-        12,
-        12,
-    ]
-    assert learning_curve_epochs(4, 1000, 100_000) == 40
-    assert learning_curve_epochs(4, 100_000, 100_000) == 4
+def test_learning_curve_points_get_the_full_points_optimiser_steps():
+    # 100k training jets, 12 epochs: equal steps at 10k jets are 120 epochs, capped at 100
+    sizes = (1000, 3162, 10_000, 31_622, 100_000)
+    assert [learning_curve_epochs(12, n, 100_000) for n in sizes] == [100, 100, 100, 38, 12]
+    assert [learning_curve_epochs(12, n, 100_000, 0.1) for n in sizes] == [100, 38, 12, 12, 12]
+    assert learning_curve_epochs(4, 1000, 100_000, 0.1) == 40
+    with pytest.raises(HeplearnError, match="step fraction"):
+        learning_curve_epochs(12, 1000, 100_000, 0.0)
 
 
 def _with_curve(data, out, models, **kw):

@@ -332,15 +332,21 @@ def _model_setup(name: str, size: LandscapeSize, config, arrays):
 MAX_CURVE_EPOCHS = 100
 
 
-def learning_curve_epochs(epochs: int, n: int, n_train: int) -> int:
+def learning_curve_epochs(epochs: int, n: int, n_train: int, step_fraction: float = 1.0) -> int:
     """Epochs of a learning-curve point with ``n`` of the ``n_train`` training jets.
 
-    A fixed epoch budget would starve the small points (1000 jets × 12 epochs are 48
-    optimiser steps of 256 jets), so a point trains for at least a tenth of the optimiser
-    steps of the full one: ``max(epochs, ceil(epochs · n_train / 10n))``, at most
-    :data:`MAX_CURVE_EPOCHS`; early stopping ends it sooner once the validation loss rises.
+    A fixed epoch budget starves the small points (1000 jets × 12 epochs are 48 optimiser
+    steps of 256 jets against 4700 for 100k jets), and the curve would measure the step
+    budget instead of the data. A point trains for ``step_fraction`` of the optimiser steps
+    of the full one: ``max(epochs, ceil(step_fraction · epochs · n_train / n))`` epochs, at
+    most :data:`MAX_CURVE_EPOCHS`; early stopping ends it sooner once the validation loss
+    rises. ``step_fraction = 1`` (the default) gives every point the full point's steps;
+    smaller values trade that for CPU time and leave the networks' small points short of
+    convergence.
     """
-    floor = math.ceil(epochs * n_train / (10 * n))
+    if not 0 < step_fraction <= 1:
+        raise HeplearnError(f"learning-curve step fraction must be in (0, 1], got {step_fraction}")
+    floor = math.ceil(round(step_fraction * epochs * n_train / n, 9))  # 0.1·12·10 is 12
     return max(epochs, min(MAX_CURVE_EPOCHS, floor))
 
 
@@ -395,7 +401,16 @@ def _inputs(table, source: dict, keys: set[str], config, out: Path) -> dict[str,
 
 
 def _learning_curve(
-    names, arrays, splits, test, config, size: LandscapeSize, out: Path, source, table_scores
+    names,
+    arrays,
+    splits,
+    test,
+    config,
+    size: LandscapeSize,
+    out: Path,
+    source,
+    table_scores,
+    step_fraction: float = 1.0,
 ) -> dict[str, dict[str, list]]:
     """AUC and 1/eps_B at 0.3 against the number of training jets, per model.
 
@@ -425,7 +440,9 @@ def _learning_curve(
         for n in learning_curve_sizes(n_train):
             run = out / "models" / name if n == n_train else out / "learning_curve" / f"{name}-{n}"
             cfg = full.model_copy(
-                update={"epochs": learning_curve_epochs(full.epochs, int(n), n_train)}
+                update={
+                    "epochs": learning_curve_epochs(full.epochs, int(n), n_train, step_fraction)
+                }
             )
             done = _finished_run(run, cfg, int(n), source)
             if done is None:
@@ -488,6 +505,7 @@ def landscape(
     seed: int = 1,
     workers: int | None = None,
     learning_curve: bool = False,
+    curve_step_fraction: float = 1.0,
     data_dir: str | os.PathLike = "data",
     progress: bool = True,
     test_data: str | os.PathLike | None = None,
@@ -512,6 +530,13 @@ def landscape(
         every jet joins the held-out split; default: when the landscape makes its own data
         in ``medium`` mode, the mode's ``test_jets`` generated with seed
         ``seed + TEST_SEED_OFFSET``; otherwise none.
+    learning_curve
+        Also train every model on nested subsets of 1000 jets up to the training split
+        (:func:`learning_curve_sizes`) and plot AUC and 1/eps_B at 0.3 against the size,
+        measured on the held-out split.
+    curve_step_fraction
+        Each learning-curve point trains for this fraction of the full point's optimiser
+        steps (:func:`learning_curve_epochs`; 1 = equal steps).
 
     Returns
     -------
@@ -645,6 +670,7 @@ def landscape(
             out,
             source,
             {name: (s[:n_held], y[:n_held]) for name, (s, y) in scores.items()},
+            curve_step_fraction,
         )
         extra["learning_curve"] = curves
         figures.append(
