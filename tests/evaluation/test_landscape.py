@@ -222,6 +222,19 @@ def test_finished_runs_fill_defaults_and_ignore_unread_features(tmp_path):
     assert _finished_run(run, TrainConfig.cast(model="pfn"), 11, None) is None
 
 
+def test_bad_curve_step_fraction_fails_before_any_work(tmp_path, toy_dataset):
+    with pytest.raises(HeplearnError, match="step fraction"):
+        landscape(
+            "top",
+            data=toy_dataset,
+            models=["logreg"],
+            out=tmp_path,
+            learning_curve=True,
+            curve_step_fraction=1.5,
+        )
+    assert not (tmp_path / "landscape.json").exists()
+
+
 def test_unknown_model_fails_before_any_work(tmp_path, toy_dataset):
     with pytest.raises(UnknownNameError, match='Unknown model "partnet"'):
         landscape("top", data=toy_dataset, models=["partnet"], out=tmp_path)

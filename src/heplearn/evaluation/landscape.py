@@ -565,6 +565,8 @@ def landscape(
     trained = [n for n in names if n not in CLASSIC_TAGGERS]
     for name in trained:
         registry.model_info(name)  # unknown names fail before any work
+    if learning_curve:  # so does a bad step fraction, not hours later at the curve
+        learning_curve_epochs(1, 1, 1, curve_step_fraction)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     dataset = _dataset(process, data, size.n_jets, seed, workers, Path(data_dir))
@@ -719,9 +721,8 @@ def landscape(
         )
         + (
             "\n\nLearning curve: AUC on the held-out split against the number of training "
-            "jets (nested "
-            "random subsets of the training split; best model of each size in bold).\n\n"
-            + learning_curve_table(extra["learning_curve"])
+            "jets (nested random subsets of the training split; best model of each size in "
+            "bold).\n\n" + learning_curve_table(extra["learning_curve"])
             if learning_curve
             else ""
         ),
