@@ -198,28 +198,41 @@ def test_test_data_from_another_process_is_refused(tmp_path, toy_jets):
     assert not (tmp_path / "o" / "landscape.json").exists()
 
 
-def test_finished_runs_fill_defaults_and_ignore_unread_features(tmp_path):
+def test_finished_runs_fill_defaults_and_ignore_unread_features(tmp_path, toy_table):
     """A run saved before ``particle_features`` existed had the default (kinpid); a model
-    that reads no particle features is reused whatever they are."""
+    that reads no particle features is reused whatever they are; a run whose checkpoint
+    does not fit today's architecture of the model is trained again."""
     from heplearn.evaluation.landscape import _finished_run
+    from heplearn.training import train
     from heplearn.training.config import TrainConfig
 
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "metrics.json").write_text(json.dumps({"parameters": 3, "train_seconds": 1.5}))
+    fast = {"epochs": 1, "batch_size": 64, "max_particles": 16, "progress": False}
 
-    def saved_before_the_field(model):
-        config = TrainConfig.cast(model=model).model_dump(mode="json")
-        del config["particle_features"]
-        (run / "config.json").write_text(json.dumps({"config": config, "n_train": 10, "data": {}}))
+    def saved_before_the_field(model, **options):
+        run = tmp_path / model
+        train(toy_table, run, model=model, **fast, **options)
+        (run / "metrics.json").write_text(json.dumps({"parameters": 3, "train_seconds": 1.5}))
+        saved = json.loads((run / "config.json").read_text())
+        del saved["config"]["particle_features"]
+        saved["config"]["model_overrides"] = {}  # as if trained before an option existed
+        saved["data"] = {}
+        (run / "config.json").write_text(json.dumps(saved))
+        return run
 
-    saved_before_the_field("logreg")
+    def cast(model, **options):
+        return TrainConfig.cast(model=model, **fast, **options)
+
+    run = saved_before_the_field("logreg")
+    n = json.loads((run / "config.json").read_text())["n_train"]
     kinematic = {"particle_features": "kinematic"}
-    assert _finished_run(run, TrainConfig.cast(model="logreg", **kinematic), 10, None) == (3, 1.5)
-    saved_before_the_field("pfn")
-    assert _finished_run(run, TrainConfig.cast(model="pfn"), 10, None) == (3, 1.5)
-    assert _finished_run(run, TrainConfig.cast(model="pfn", **kinematic), 10, None) is None
-    assert _finished_run(run, TrainConfig.cast(model="pfn"), 11, None) is None
+    assert _finished_run(run, cast("logreg", **kinematic), n, None) == (3, 1.5)
+    run = saved_before_the_field("pfn")
+    assert _finished_run(run, cast("pfn"), n, None) == (3, 1.5)
+    assert _finished_run(run, cast("pfn", **kinematic), n, None) is None
+    assert _finished_run(run, cast("pfn"), n + 1, None) is None
+    # trained without the latent normalisation PFN has today: same config, other weights
+    run = saved_before_the_field("pfn", model_overrides={"latent_norm": False})
+    assert _finished_run(run, cast("pfn"), n, None) is None
 
 
 def test_bad_curve_step_fraction_fails_before_any_work(tmp_path, toy_dataset):

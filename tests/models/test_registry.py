@@ -62,6 +62,10 @@ def test_parameter_counts_match_the_papers():
     # TopoDNN 59k (arXiv:1902.09914): 59,323 with one sigmoid output, +7 for two logits
     assert _count("dnn", n_features=3) == 59_330
     assert abs(_count("pfn", n_features=3) - 82_000) < 1_000  # PFN 82k
+    # the published PFN/EFN have no latent normalisation: it adds one gain and bias per
+    # latent dimension (Φ ends with 256)
+    assert _count("pfn", n_features=3) - _count("pfn", n_features=3, latent_norm=False) == 512
+    assert _count("efn") - _count("efn", latent_norm=False) == 512
 
 
 def test_lgatr_missing_dependency_names_the_extra(monkeypatch):

@@ -115,9 +115,10 @@ def test_circular_cnn_is_phi_shift_equivariant_then_invariant():
         assert not torch.allclose(plain({"image": rolled}), plain({"image": image}))
 
 
-def test_efn_is_infrared_and_collinear_safe():
+@pytest.mark.parametrize("latent_norm", [True, False])
+def test_efn_is_infrared_and_collinear_safe(latent_norm):
     torch.manual_seed(0)
-    model = models.create("efn", preset="small").eval().double()
+    model = models.create("efn", preset="small", latent_norm=latent_norm).eval().double()
     batch = make_batch(n_real=(6,), n_particles=8, dtype=torch.float64)
     ref = _run(model, batch)
     # collinear split of particle 0 into two halves with the same direction

@@ -275,7 +275,8 @@ def _finished_run(run: Path, cfg, n_train: int, source) -> tuple[int, float] | N
     """(parameters, train seconds) of a model already trained in ``run`` with this very
     config, training-set size and dataset (its ``metrics.json`` is written only after
     training ends), so an interrupted landscape resumes with the models it has not
-    finished; None when the model must be trained."""
+    finished; None when the model must be trained (also when its checkpoint no longer fits
+    the model's architecture)."""
     import json
 
     from heplearn.evaluation.report import to_jsonable
@@ -310,6 +311,12 @@ def _finished_run(run: Path, cfg, n_train: int, source) -> tuple[int, float] | N
         and saved.get("data") == to_jsonable(source or {})
     )
     if not same or "parameters" not in metrics or "train_seconds" not in metrics:
+        return None
+    from heplearn.training.engine import load_tagger
+
+    try:  # a run of an older architecture of the same model (same config) is retrained
+        load_tagger(run)
+    except HeplearnError:
         return None
     return int(metrics["parameters"]), float(metrics["train_seconds"])
 

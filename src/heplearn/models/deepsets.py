@@ -1,17 +1,66 @@
-"""Deep Sets taggers: Particle Flow Networks and Energy Flow Networks."""
+"""Deep Sets taggers: Particle Flow Networks and Energy Flow Networks.
+
+Both standardise the pooled latent vector channel by channel (``BatchNorm1d``, Ioffe &
+Szegedy, arXiv:1502.03167) before ``F`` by default, which the papers' Keras models do not do
+(``latent_norm=False`` gives the published architecture). ``F`` of an EFN sees a
+momentum-weighted *average* of ``Φ`` (the ``z_i`` sum to 1), dominated by the hard core and
+nearly the same for every jet; without the standardisation ``F`` learns from those small
+differences slowly. Measured on 80k ``atlas-like`` top training jets (small presets, 10
+epochs, same seed): EFN AUC 0.962 → 0.979, PFN 0.981 → 0.985 (published with 1.2M jets:
+EFN 0.979, PFN 0.982, arXiv:1902.09914). In evaluation mode it is a fixed affine map of the
+latent vector (running statistics), so the EFN stays infrared and collinear safe and both
+stay permutation invariant. A per-jet ``LayerNorm`` would not do: it makes a PFN blind to
+the overall scale of ``sum_i Phi``, i.e. to duplicating every particle, hence to
+multiplicity.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from torch import Tensor, nn
+from torch.nn import functional
 
 from heplearn.models.layers import ensure_mask, masked_sum, mlp, pt_fractions
 
 __all__ = ["PFN", "EFN"]
 
 
-class PFN(nn.Module):
+class _DeepSet(nn.Module):
+    """``head(F(norm(latent)))``: the part PFN and EFN share; subclasses define ``latent``."""
+
+    def __init__(self, phi_in, phi_sizes, f_sizes, dropout, n_classes, latent_norm):
+        super().__init__()
+        self.phi = mlp(phi_in, phi_sizes)
+        self.latent_norm = nn.BatchNorm1d(phi_sizes[-1]) if latent_norm else nn.Identity()
+        self.f = mlp(phi_sizes[-1], f_sizes, dropout=dropout)
+        self.head = nn.Linear(f_sizes[-1], n_classes)
+
+    def latent(self, batch: dict[str, Tensor]) -> Tensor:
+        raise NotImplementedError
+
+    def normalised_latent(self, batch: dict[str, Tensor]) -> Tensor:
+        latent = self.latent(batch)
+        norm = self.latent_norm
+        if isinstance(norm, nn.BatchNorm1d) and self.training and latent.shape[0] == 1:
+            # one jet has no batch statistics: use the running ones, update nothing
+            return functional.batch_norm(
+                latent,
+                norm.running_mean,
+                norm.running_var,
+                norm.weight,
+                norm.bias,
+                False,
+                0.0,
+                norm.eps,
+            )
+        return norm(latent)
+
+    def forward(self, batch: dict[str, Tensor]) -> Tensor:
+        return self.head(self.f(self.normalised_latent(batch)))
+
+
+class PFN(_DeepSet):
     """Particle Flow Network: ``F(sum_i Phi(x_i))``.
 
     ``Phi`` (per-particle MLP, sizes ``phi_sizes``) maps each particle's features to a latent
@@ -22,7 +71,8 @@ class PFN(nn.Module):
     Inputs: ``features`` ``(B, P, F)``, ``mask`` ``(B, P)``. Output: logits ``(B, n_classes)``.
 
     Defaults follow Komiske, Metodiev, Thaler, arXiv:1810.05165: Φ sizes (100, 100, 256),
-    F sizes (100, 100, 100), ReLU, no dropout (82k parameters with 4 inputs per particle).
+    F sizes (100, 100, 100), ReLU, no dropout (82k parameters with 4 inputs per particle);
+    ``latent_norm`` (default True) normalises the pooled vector, see the module docstring.
 
     References: Komiske, Metodiev, Thaler, "Energy Flow Networks: Deep Sets for Particle
     Jets", arXiv:1810.05165; Zaheer et al., arXiv:1703.06114.
@@ -37,22 +87,17 @@ class PFN(nn.Module):
         f_sizes: Sequence[int] = (100, 100, 100),
         dropout: float = 0.0,
         n_classes: int = 2,
+        latent_norm: bool = True,
     ):
-        super().__init__()
-        self.phi = mlp(n_features, phi_sizes)
-        self.f = mlp(phi_sizes[-1], f_sizes, dropout=dropout)
-        self.head = nn.Linear(f_sizes[-1], n_classes)
+        super().__init__(n_features, phi_sizes, f_sizes, dropout, n_classes, latent_norm)
 
     def latent(self, batch: dict[str, Tensor]) -> Tensor:
         """The pooled latent vector ``sum_i Phi(x_i)``: ``(B, phi_sizes[-1])``."""
         mask = ensure_mask(batch, "features")
         return masked_sum(self.phi(batch["features"]), mask)
 
-    def forward(self, batch: dict[str, Tensor]) -> Tensor:
-        return self.head(self.f(self.latent(batch)))
 
-
-class EFN(nn.Module):
+class EFN(_DeepSet):
     """Energy Flow Network: ``F(sum_i z_i Phi(η_i, φ_i))`` — infrared and collinear safe.
 
     ``z_i = p_T,i / sum_j p_T,j`` is computed inside the model from ``vectors``
@@ -64,7 +109,8 @@ class EFN(nn.Module):
     Inputs: ``points`` ``(B, P, 2)``, ``vectors`` ``(B, P, 4)``, ``mask`` ``(B, P)``.
     Output: logits ``(B, n_classes)``.
 
-    Defaults follow arXiv:1810.05165: Φ sizes (100, 100, 256), F sizes (100, 100, 100).
+    Defaults follow arXiv:1810.05165: Φ sizes (100, 100, 256), F sizes (100, 100, 100);
+    ``latent_norm`` (default True) normalises the latent vector, see the module docstring.
 
     References: Komiske, Metodiev, Thaler, arXiv:1810.05165.
     """
@@ -78,17 +124,12 @@ class EFN(nn.Module):
         f_sizes: Sequence[int] = (100, 100, 100),
         dropout: float = 0.0,
         n_classes: int = 2,
+        latent_norm: bool = True,
     ):
-        super().__init__()
-        self.phi = mlp(n_angles, phi_sizes)
-        self.f = mlp(phi_sizes[-1], f_sizes, dropout=dropout)
-        self.head = nn.Linear(f_sizes[-1], n_classes)
+        super().__init__(n_angles, phi_sizes, f_sizes, dropout, n_classes, latent_norm)
 
     def latent(self, batch: dict[str, Tensor]) -> Tensor:
         """The energy-weighted latent sum ``sum_i z_i Phi(η_i, φ_i)``: ``(B, phi_sizes[-1])``."""
         mask = ensure_mask(batch, "points")
         z = pt_fractions(batch["vectors"], mask).to(batch["points"].dtype)
         return (z.unsqueeze(-1) * self.phi(batch["points"])).sum(dim=1)
-
-    def forward(self, batch: dict[str, Tensor]) -> Tensor:
-        return self.head(self.f(self.latent(batch)))
