@@ -13,6 +13,7 @@ from heplearn.evaluation.landscape import (
     learning_curve_epochs,
     learning_curve_sizes,
     learning_curve_table,
+    learning_curve_validation_size,
 )
 
 KEYS = {
@@ -90,6 +91,14 @@ def test_learning_curve_points_get_the_full_points_optimiser_steps():
     assert learning_curve_epochs(4, 1000, 100_000, 0.1) == 40
     with pytest.raises(HeplearnError, match="step fraction"):
         learning_curve_epochs(12, 1000, 100_000, 0.0)
+
+
+def test_learning_curve_points_keep_the_tables_validation_proportion():
+    # 100k training and 20k validation jets: a point validates on n/5 jets, at least 1000
+    sizes = (1000, 3162, 10_000, 31_622, 100_000)
+    got = [learning_curve_validation_size(20_000, n, 100_000) for n in sizes]
+    assert got == [1000, 1000, 2000, 6325, 20_000]
+    assert learning_curve_validation_size(80, 24, 240) == 80  # never more than there is
 
 
 def _with_curve(data, out, models, **kw):

@@ -271,12 +271,14 @@ def _row(name, metrics, parameters, train_seconds, rate) -> dict[str, Any]:
     return row
 
 
-def _finished_run(run: Path, cfg, n_train: int, source) -> tuple[int, float] | None:
+def _finished_run(
+    run: Path, cfg, n_train: int, source, n_val: int | None = None
+) -> tuple[int, float] | None:
     """(parameters, train seconds) of a model already trained in ``run`` with this very
-    config, training-set size and dataset (its ``metrics.json`` is written only after
-    training ends), so an interrupted landscape resumes with the models it has not
-    finished; None when the model must be trained (also when its checkpoint no longer fits
-    the model's architecture)."""
+    config, training-set size (and validation-set size, when given) and dataset (its
+    ``metrics.json`` is written only after training ends), so an interrupted landscape
+    resumes with the models it has not finished; None when the model must be trained
+    (also when its checkpoint no longer fits the model's architecture)."""
     import json
 
     from heplearn.evaluation.report import to_jsonable
@@ -308,6 +310,7 @@ def _finished_run(run: Path, cfg, n_train: int, source) -> tuple[int, float] | N
         mine is not None
         and comparable(saved.get("config", {})) == mine
         and saved.get("n_train") == n_train
+        and (n_val is None or saved.get("n_val") == n_val)
         and saved.get("data") == to_jsonable(source or {})
     )
     if not same or "parameters" not in metrics or "train_seconds" not in metrics:
@@ -355,6 +358,21 @@ def learning_curve_epochs(epochs: int, n: int, n_train: int, step_fraction: floa
         raise HeplearnError(f"learning-curve step fraction must be in (0, 1], got {step_fraction}")
     floor = math.ceil(round(step_fraction * epochs * n_train / n, 9))  # 0.1·12·10 is 12
     return max(epochs, min(MAX_CURVE_EPOCHS, floor))
+
+
+MIN_CURVE_VALIDATION = 1000
+
+
+def learning_curve_validation_size(n_val: int, n: int, n_train: int) -> int:
+    """Validation jets of a learning-curve point with ``n`` of the ``n_train`` training jets.
+
+    The point keeps the table's train/validation proportion, as a user with ``n`` jets
+    would split them: ``min(n_val, max(MIN_CURVE_VALIDATION, ceil(n_val · n / n_train)))``.
+    Validating 1000 training jets on the full 20k-jet validation split every epoch would
+    cost twenty times the training itself; at least :data:`MIN_CURVE_VALIDATION` jets keep
+    early stopping from chasing noise.
+    """
+    return min(n_val, max(MIN_CURVE_VALIDATION, math.ceil(round(n_val * n / n_train, 9))))
 
 
 def learning_curve_sizes(n_train: int, n_points: int = 5) -> np.ndarray:
@@ -422,7 +440,8 @@ def _learning_curve(
     """AUC and 1/eps_B at 0.3 against the number of training jets, per model.
 
     Each point trains on a seeded random subset of the training split (the subsets are
-    nested: every smaller set is part of the larger ones), with the validation split and
+    nested: every smaller set is part of the larger ones), validated on a nested random
+    subset of the validation split of :func:`learning_curve_validation_size` jets, with the
     settings of the table, scored on ``test`` (the held-out split), for
     :func:`learning_curve_epochs` epochs (early stopping on the validation loss as usual);
     the largest point is the table's own model
@@ -436,6 +455,7 @@ def _learning_curve(
 
     n_train = len(splits["train"])
     order = np.random.default_rng(config.split_seed).permutation(splits["train"])
+    val_order = np.random.default_rng(config.split_seed + 1).permutation(splits["val"])
     curves: dict[str, dict[str, list]] = {}
     for name in names:
         full, mine = _model_setup(name, size, config.model_copy(update={"progress": False}), arrays)
@@ -451,11 +471,12 @@ def _learning_curve(
                     "epochs": learning_curve_epochs(full.epochs, int(n), n_train, step_fraction)
                 }
             )
-            done = _finished_run(run, cfg, int(n), source)
+            n_val = learning_curve_validation_size(len(val_order), int(n), n_train)
+            done = _finished_run(run, cfg, int(n), source, n_val)
             if done is None:
                 result = train_on_arrays(
                     subset(mine, np.sort(order[:n])),
-                    subset(mine, splits["val"]),
+                    subset(mine, np.sort(val_order[:n_val])),
                     cfg,
                     run,
                     source=source,
