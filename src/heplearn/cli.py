@@ -140,6 +140,9 @@ def train(
     max_particles: Annotated[int | None, typer.Option(help="constituents per jet")] = None,
     devices: Annotated[str | None, typer.Option(help="devices (auto or a number)")] = None,
     num_nodes: Annotated[int | None, typer.Option(help="nodes for DDP")] = None,
+    accelerator: Annotated[
+        str | None, typer.Option(help="auto (CUDA, then MPS, then CPU), cuda, mps or cpu")
+    ] = None,
     resume: Annotated[Path | None, typer.Option(help="checkpoint to continue from")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML/JSON TrainConfig file")] = None,
     loss: Annotated[str | None, typer.Option(help="cross_entropy or focal")] = None,
@@ -187,6 +190,7 @@ def train(
         max_particles=max_particles,
         devices=None if devices is None else (devices if devices == "auto" else int(devices)),
         num_nodes=num_nodes,
+        accelerator=accelerator,
         loss=loss,
         focal_gamma=focal_gamma,
         focal_alpha=focal_alpha,
@@ -198,6 +202,8 @@ def train(
         if decorrelate is None
         else {"method": decorrelate, "strength": strength, "variable": decorrelate_variable},
     )
+    if not result.is_main_process:  # DDP: rank 0 evaluates and reports
+        return
     metrics = _evaluate(result.run_dir, data)
     _out.print(
         f"{model}: {result.parameters} parameters, {result.train_seconds:.0f} s; test AUC "

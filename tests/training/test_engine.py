@@ -1,4 +1,5 @@
 import json
+import math
 import pickle
 
 import numpy as np
@@ -194,3 +195,44 @@ def test_one_class_is_refused(tmp_path, toy_table):
     one = toy_table[np.asarray(toy_table.label) == 1]
     with pytest.raises(FormatError, match="two classes"):
         train(one, tmp_path / "x", model="pfn", **FAST)
+
+
+def test_epoch_sampler_shards_an_epoch_across_ddp_ranks(monkeypatch):
+    """Each rank takes every world-th index of the same permutation, padded by wrapping
+    around so that all ranks run the same number of steps."""
+    from heplearn.training import module
+
+    n, batch = 103, 10
+    per_rank = {}
+    for rank in range(3):
+        monkeypatch.setattr(module, "_rank_and_world", lambda rank=rank: (rank, 3))
+        sampler = module.EpochSampler(n, batch, seed=7)
+        sampler.set_epoch(2)
+        per_rank[rank] = torch.cat(list(sampler))
+        assert len(list(sampler)) == len(sampler) == 4  # ceil(ceil(103 / 3) / 10)
+    seen = torch.cat(list(per_rank.values()))
+    assert len(seen) == 3 * 35 and sorted(set(seen.tolist())) == list(range(n))
+    assert len(seen) - len(set(seen.tolist())) == 2  # the two wrapped-around indices
+
+
+def test_cpu_ddp_training_with_two_processes(tmp_path, toy_table):
+    """``--accelerator cpu --devices 2`` trains with DDP (gloo): every rank runs half of
+    each epoch's batches, the validation loss is averaged over ranks, only rank 0 reports."""
+    import subprocess
+    import sys
+
+    from heplearn.data.dataset import write_dataset
+
+    write_dataset(toy_table, tmp_path / "data", metadata={"kind": "toy"})
+    cmd = [sys.executable, "-m", "heplearn", "train", str(tmp_path / "data"), "--model", "pfn"]
+    cmd += ["--out", str(tmp_path / "run"), "--epochs", "2", "--batch-size", "64"]
+    cmd += ["--max-particles", "16", "--accelerator", "cpu", "--devices", "2"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("wrote") == 1, done.stdout  # one report, from rank 0
+    assert "MEMBER: 2/2" in done.stdout + done.stderr
+    n_train = len(split_indices(len(toy_table), 0.2, 0.2, 12345)["train"])
+    ckpt = torch.load(tmp_path / "run/checkpoints/last.ckpt", weights_only=True)
+    assert ckpt["global_step"] == 2 * math.ceil(math.ceil(n_train / 2) / 64)  # half per rank
+    scores = predict(load_tagger(tmp_path / "run"), _arrays(toy_table, "pfn")[3])
+    assert np.all(np.isfinite(scores))

@@ -56,6 +56,9 @@ class TrainResult:
     epochs_run: int
     best_val_loss: float | None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: False in the extra processes of a multi-device (DDP) run: only the process of global
+    #: rank 0 should evaluate and report, the checkpoints are the same for all
+    is_main_process: bool = True
 
 
 def split_indices(
@@ -322,11 +325,10 @@ def _train_torch(train_arrays, val_arrays, config, run_dir, resume, max_epochs) 
         callbacks.append(RichProgressBar(leave=True))
     accelerator, precision = _accelerator(config)
     devices = config.devices
-    strategy = "auto"
-    if accelerator == "cuda" and (devices == "auto" or devices > 1 or config.num_nodes > 1):
-        strategy = "ddp" if (devices != 1 or config.num_nodes > 1) else "auto"
     if accelerator == "cpu" and devices == "auto":
-        devices = 1
+        devices = 1  # CPU DDP (gloo) only when asked for, e.g. devices=2
+    several = (devices == "auto" and accelerator == "cuda") or devices not in ("auto", 1)
+    strategy = "ddp" if several or config.num_nodes > 1 else "auto"
     trainer = L.Trainer(
         max_epochs=config.epochs,
         accelerator=accelerator,
@@ -367,6 +369,7 @@ def _train_torch(train_arrays, val_arrays, config, run_dir, resume, max_epochs) 
         train_seconds=0.0,
         epochs_run=trainer.current_epoch,
         best_val_loss=None if best is None else float(best),
+        is_main_process=trainer.is_global_zero,
     )
 
 
