@@ -101,6 +101,22 @@ def test_trains_on_a_batch_of_one_jet(name):
     assert torch.isfinite(loss)
 
 
+@pytest.mark.parametrize("name", TORCH_MODELS)
+def test_trains_under_bf16_autocast(name):
+    """The mixed-precision path the engine takes on GPUs (``bf16-mixed``), run with CPU
+    autocast: finite loss and gradients, float32 weights."""
+    model = build(name).train()
+    batch = inputs_of(model, make_batch(n_real=(12, 5, 9, 3), seed=3))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = model(batch)
+    loss = torch.nn.functional.cross_entropy(logits.float(), torch.tensor([0, 1, 1, 0]))
+    loss.backward()
+    assert torch.isfinite(loss)
+    for p in model.parameters():
+        assert p.dtype == torch.float32
+        assert p.grad is None or torch.isfinite(p.grad).all()
+
+
 @pytest.mark.parametrize("name", ["pfn", "efn"])
 def test_one_jet_leaves_the_latent_statistics_alone(name):
     model = build(name).train()

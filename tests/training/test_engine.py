@@ -236,3 +236,21 @@ def test_cpu_ddp_training_with_two_processes(tmp_path, toy_table):
     assert ckpt["global_step"] == 2 * math.ceil(math.ceil(n_train / 2) / 64)  # half per rank
     scores = predict(load_tagger(tmp_path / "run"), _arrays(toy_table, "pfn")[3])
     assert np.all(np.isfinite(scores))
+
+
+def test_bf16_mixed_precision_training_on_cpu(tmp_path, toy_table):
+    """``precision="bf16-mixed"`` (the GPU default) runs through Lightning's CPU autocast:
+    the checkpoint holds float32 weights and the tagger still separates the toy jets."""
+    result = train(
+        toy_table,
+        tmp_path / "run",
+        model="particlenet-lite",
+        accelerator="cpu",
+        precision="bf16-mixed",
+        **{**FAST, "epochs": 3},
+    )
+    state = torch.load(tmp_path / "run/checkpoints/best.ckpt", weights_only=True)["state_dict"]
+    assert all(v.dtype in (torch.float32, torch.int64) for v in state.values())
+    arrays, test = result.extra["arrays"], result.extra["test_index"]
+    scores = predict(load_tagger(tmp_path / "run"), subset(arrays, test))
+    assert auc(scores, arrays["label"][test]) > 0.8
