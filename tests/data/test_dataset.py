@@ -194,6 +194,26 @@ def test_resume_keeps_valid_shards_only(tmp_path):
     assert open_dataset(tmp_path).metadata["elapsed_s"] == 0.1
 
 
+def test_rerun_on_a_finished_dataset_leaves_its_manifest_byte_identical(tmp_path):
+    """Re-running the command that made a dataset keeps its manifest (and so its digest,
+    which caches key on)."""
+    writer = DatasetWriter(tmp_path, metadata=META, n_shards=2)
+    for i in range(2):
+        writer.write_shard(i, _table(5, seed=i, start=5 * i))
+    writer.finalize()
+    before = (tmp_path / MANIFEST_NAME).read_bytes()
+    again = DatasetWriter(tmp_path, metadata=META, n_shards=2)
+    assert (tmp_path / MANIFEST_NAME).read_bytes() != before  # incomplete while it checks
+    again.finalize()
+    assert (tmp_path / MANIFEST_NAME).read_bytes() == before
+    (tmp_path / shard_name(1)).write_bytes(b"corrupt")
+    fixed = DatasetWriter(tmp_path, metadata=META, n_shards=2)
+    assert fixed.completed_shards() == {0}
+    fixed.write_shard(1, _table(5, seed=1, start=5))
+    fixed.finalize()
+    assert _manifest(tmp_path)["shards"] == json.loads(before)["shards"]  # same bytes again
+
+
 def test_resume_with_other_metadata_is_refused(tmp_path):
     writer = DatasetWriter(tmp_path / "out", metadata=META, n_shards=2)
     writer.write_shard(0, _table(5))

@@ -418,6 +418,10 @@ class DatasetWriter:
         self._records: dict[int, dict] = {}
         self._schema: str | None = None
         self._created = _now()
+        # the finalisation time of a complete dataset resumed as it is: finalising it again
+        # without a new shard then rewrites the very same manifest (its digest identifies
+        # the data, e.g. for caches)
+        self._finalized: str | None = None
         if self.directory.exists() and not self.directory.is_dir():
             raise InputFileError(f"{self.directory} exists and is not a directory")
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -457,6 +461,8 @@ class DatasetWriter:
                     path.unlink()
             return
         self._created = old.get("created", self._created)
+        if old.get("complete") is True and isinstance(old.get("finalized"), str):
+            self._finalized = old["finalized"]
         schema = old.get("schema")
         for record, path in records:
             index = record.get("index")
@@ -523,6 +529,7 @@ class DatasetWriter:
                     )
                 self._schema = schema
             self._records[record["index"]] = record
+            self._finalized = None
             self._write_manifest(complete=False)
 
     def _write_manifest(self, *, complete: bool, extra: Mapping[str, Any] | None = None) -> Path:
@@ -541,7 +548,7 @@ class DatasetWriter:
             "class_counts": _sum_counts(shards),
         }
         if complete:
-            manifest["finalized"] = _now()
+            manifest["finalized"] = self._finalized or _now()
         if extra:
             extra = _normalise_metadata(extra)
             clash = sorted(k for k in extra if k in self.metadata)
