@@ -537,8 +537,11 @@ def plot_learning_curves(
         ax.set_ylabel(ylabel)
         if title:
             ax.set_title(title, fontsize="small")
-        many = len(curves) > 6
-        ax.legend(fontsize="x-small" if many else "small", ncol=2 if many else 1)
+        if len(curves) > 6:  # beside the axes: inside, the legend hides the low curves
+            fig.set_figwidth(10)
+            ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+        else:
+            ax.legend(fontsize="small")
         return _save(fig, path)
 
 
