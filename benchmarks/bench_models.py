@@ -9,7 +9,9 @@ smaller for the models whose activations scale with P² (``part``, ``lorentznet`
 
 If weaver-core is importable (``pip install weaver-core`` in a benchmark environment, never a
 heplearn dependency), ``particlenet`` and ``part`` are also timed against weaver's reference
-``ParticleNet`` / ``ParticleTransformer`` with the same configuration and inputs.
+``ParticleNet`` / ``ParticleTransformer`` with the same configuration and inputs, and
+``--rounds R`` then times heplearn and weaver alternately R times (paired rounds, so that a
+machine whose speed drifts does not favour either) and prints the median ratio.
 Numbers go to stdout; nothing is written.
 """
 
@@ -117,6 +119,7 @@ def main() -> None:
     ap.add_argument("--particles", type=int, default=128)
     ap.add_argument("--models", nargs="*", default=None)
     ap.add_argument("--presets", nargs="*", default=["default", "small"])
+    ap.add_argument("--rounds", type=int, default=0, help="paired heplearn/weaver rounds")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     names = args.models or [
@@ -150,6 +153,27 @@ def main() -> None:
             print(
                 f"{'weaver ' + name:<18}{'default':<9}{params:>11,}{b:>7}{tr:>14,.0f}{inf:>14,.0f}"
             )
+        for name, ref, fwd in refs if args.rounds > 0 else ():
+            paired_rounds(name, ref, fwd, batches[BATCH.get(name, 256)], args.rounds)
+
+
+def paired_rounds(name: str, ref, forward, batch, rounds: int) -> None:
+    """heplearn's default preset against weaver's, timed alternately ``rounds`` times."""
+    import statistics
+
+    torch.manual_seed(0)
+    mine = models.create(name, preset="default", **dims(name))
+    ratios = []
+    for _ in range(rounds):
+        tr, inf = throughput(mine, batch)
+        tr_ref, inf_ref = throughput(ref, batch, forward)
+        ratios.append((tr / tr_ref, inf / inf_ref))
+    train, infer = ([r[i] for r in ratios] for i in (0, 1))
+    print(
+        f"{name}: heplearn / weaver over {rounds} paired rounds: training median "
+        f"{statistics.median(train):.2f}x ({min(train):.2f}-{max(train):.2f}), inference "
+        f"median {statistics.median(infer):.2f}x ({min(infer):.2f}-{max(infer):.2f})"
+    )
 
 
 if __name__ == "__main__":
