@@ -268,9 +268,15 @@ def plot_sic(
         ax.set_xlabel(_EPS_S)
         # \sqrt is avoided: mathtext lacks a glyph mapping for it with this style's fonts
         ax.set_ylabel(r"SIC $\varepsilon_S\,/\,\varepsilon_B^{1/2}$")
+        # a log axis spanning less than a decade labels its minor ticks, which then collide
+        from matplotlib.ticker import NullFormatter
+
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
         if title:
             ax.set_title(title)
-        ax.legend(loc="best", fontsize="small")
+        fig.set_figwidth(10)  # the legend beside the axes: inside, it hides λ labels
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
         return _save(fig, path)
 
 
@@ -614,7 +620,13 @@ def plot_decorrelation_plane(
         ax.set_ylabel(
             rf"Background rejection $1/\varepsilon_B$ at $\varepsilon_S = {signal_efficiency:g}$"
         )
+        # a log axis spanning less than a decade labels its minor ticks, which then collide
+        from matplotlib.ticker import NullFormatter
+
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
         if title:
             ax.set_title(title)
-        ax.legend(loc="best", fontsize="small")
+        fig.set_figwidth(10)  # the legend beside the axes: inside, it hides λ labels
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
         return _save(fig, path)
