@@ -164,10 +164,14 @@ def paired_rounds(name: str, ref, forward, batch, rounds: int) -> None:
     torch.manual_seed(0)
     mine = models.create(name, preset="default", **dims(name))
     ratios = []
-    for _ in range(rounds):
+    for i in range(rounds):
         tr, inf = throughput(mine, batch)
         tr_ref, inf_ref = throughput(ref, batch, forward)
         ratios.append((tr / tr_ref, inf / inf_ref))
+        print(
+            f"  round {i + 1}: train {tr:,.0f} vs {tr_ref:,.0f} jets/s, "
+            f"infer {inf:,.0f} vs {inf_ref:,.0f} jets/s"
+        )
     train, infer = ([r[i] for r in ratios] for i in (0, 1))
     print(
         f"{name}: heplearn / weaver over {rounds} paired rounds: training median "
