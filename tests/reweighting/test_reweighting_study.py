@@ -79,11 +79,11 @@ def test_study_end_to_end_on_toy_jets(tmp_path, toy_jets, monkeypatch):
     parts = [summary[f"prior_estimated_uncertainty_{k}"] for k in ("target", "classifier")]
     assert all(p > 0 for p in parts)
     assert summary["prior_estimated_uncertainty"] == pytest.approx(float(np.hypot(*parts)))
-    # coverage: the pulls of 3 more target draws, their mean and the fraction within 1σ
+    # coverage: the pulls of 3 more halvings and draws, their mean and fraction within 1σ
     pulls = summary["prior_pulls_other_draws"]
     assert len(pulls) == 3 and summary["prior_pull_mean"] == pytest.approx(np.mean(pulls))
     assert summary["prior_fraction_within_1_sigma"] == np.mean(np.abs(pulls) < 1)
-    assert "other target draws" in (out / "report.md").read_text()
+    assert "other halvings" in (out / "report.md").read_text()
     figures = ["weights.png", "label_shift_scores.png"]
     figures += [f"observable_{name}.png" for name in study.OBSERVABLES]
     for name in figures:
