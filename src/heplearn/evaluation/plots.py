@@ -80,6 +80,12 @@ def _figure(**subplots_kw: Any) -> Iterator[tuple[Figure, Any]]:
         yield fig, fig.subplots(**subplots_kw)
 
 
+def _legend_beside(fig: Figure, ax) -> None:
+    """The legend right of the axes, the figure widened to hold it."""
+    fig.set_figwidth(10)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+
+
 def _save(fig: Figure, path: str | os.PathLike[str]) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -268,15 +274,9 @@ def plot_sic(
         ax.set_xlabel(_EPS_S)
         # \sqrt is avoided: mathtext lacks a glyph mapping for it with this style's fonts
         ax.set_ylabel(r"SIC $\varepsilon_S\,/\,\varepsilon_B^{1/2}$")
-        # a log axis spanning less than a decade labels its minor ticks, which then collide
-        from matplotlib.ticker import NullFormatter
-
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.yaxis.set_minor_formatter(NullFormatter())
         if title:
             ax.set_title(title)
-        fig.set_figwidth(10)  # the legend beside the axes: inside, it hides λ labels
-        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+        ax.legend(loc="best", fontsize="small")
         return _save(fig, path)
 
 
@@ -543,9 +543,8 @@ def plot_learning_curves(
         ax.set_ylabel(ylabel)
         if title:
             ax.set_title(title, fontsize="small")
-        if len(curves) > 6:  # beside the axes: inside, the legend hides the low curves
-            fig.set_figwidth(10)
-            ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+        if len(curves) > 6:  # inside, so many entries hide the low curves
+            _legend_beside(fig, ax)
         else:
             ax.legend(fontsize="small")
         return _save(fig, path)
@@ -627,6 +626,5 @@ def plot_decorrelation_plane(
         ax.yaxis.set_minor_formatter(NullFormatter())
         if title:
             ax.set_title(title)
-        fig.set_figwidth(10)  # the legend beside the axes: inside, it hides λ labels
-        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+        _legend_beside(fig, ax)  # inside, it hides the λ labels
         return _save(fig, path)
