@@ -135,6 +135,9 @@ def train(
     batch_size: Annotated[int | None, typer.Option(help="jets per batch")] = None,
     lr: Annotated[float | None, typer.Option(help="learning rate")] = None,
     optimizer: Annotated[str | None, typer.Option(help="adamw or sgd")] = None,
+    gradient_clip_norm: Annotated[
+        float | None, typer.Option(help="clip the gradients' global L2 norm")
+    ] = None,
     schedule: Annotated[str | None, typer.Option(help="cosine, onecycle, constant")] = None,
     seed: Annotated[int | None, typer.Option(help="training seed")] = None,
     max_particles: Annotated[int | None, typer.Option(help="constituents per jet")] = None,
@@ -185,6 +188,7 @@ def train(
         batch_size=batch_size,
         lr=lr,
         optimizer=optimizer,
+        gradient_clip_norm=gradient_clip_norm,
         schedule=schedule,
         seed=seed,
         max_particles=max_particles,

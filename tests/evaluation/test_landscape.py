@@ -303,6 +303,8 @@ def test_cli_train_evaluate_export(tmp_path, toy_dataset):
             "disco",
             "--lambda",
             "1",
+            "--gradient-clip-norm",
+            "5",
             "--particle-features",
             "deta, dphi,log_pt,log_e,log_pt_rel,log_e_rel,delta_r,charge",
         ],
@@ -312,6 +314,7 @@ def test_cli_train_evaluate_export(tmp_path, toy_dataset):
     saved = json.loads((run / "config.json").read_text())["config"]
     assert saved["decorrelation"]["method"] == "disco"
     assert saved["decorrelation"]["strength"] == 1.0
+    assert saved["gradient_clip_norm"] == 5.0
     assert saved["particle_features"][::7] == ["deta", "charge"]
     result = runner.invoke(app, ["evaluate", str(run), "--bootstrap", "5"])
     assert result.exit_code == 0, result.output

@@ -254,3 +254,32 @@ def test_bf16_mixed_precision_training_on_cpu(tmp_path, toy_table):
     arrays, test = result.extra["arrays"], result.extra["test_index"]
     scores = predict(load_tagger(tmp_path / "run"), subset(arrays, test))
     assert auc(scores, arrays["label"][test]) > 0.8
+
+
+@pytest.mark.parametrize("decorrelation", [None, {"method": "adversary", "strength": 1.0}])
+def test_gradient_clipping_bounds_the_step(tmp_path, toy_table, decorrelation):
+    """One SGD step (constant lr η, Nesterov momentum μ, no weight decay) with the global
+    gradient norm clipped to c moves the tagger's parameters by exactly η(1 + μ)c; runs
+    clipped at c and 2c from the same seed differ by that step (gradients ≫ c)."""
+    c, lr, mu = 1e-4, 0.5, 0.9
+    kw = dict(
+        model="pfn", optimizer="sgd", lr=lr, momentum=mu, weight_decay=0.0,
+        schedule="constant", early_stopping_patience=None, decorrelation=decorrelation,
+        **{**FAST, "epochs": 1, "batch_size": 10_000},
+    )  # fmt: skip
+    config, tr, va, _ = _arrays(toy_table, **{**kw, "gradient_clip_norm": c})
+    train_on_arrays(tr, va, config, tmp_path / "c")
+    config2 = TrainConfig.cast(config, gradient_clip_norm=2 * c)
+    train_on_arrays(tr, va, config2, tmp_path / "2c")
+
+    def parameters(run):  # the tagger's trained parameters (no BatchNorm running statistics)
+        state = torch.load(run / "checkpoints/last.ckpt", weights_only=True)["state_dict"]
+        return {
+            k: v.double()
+            for k, v in state.items()
+            if k.startswith("tagger.") and v.is_floating_point() and "running_" not in k
+        }
+
+    a, b = parameters(tmp_path / "c"), parameters(tmp_path / "2c")
+    step = torch.sqrt(sum(((b[k] - a[k]) ** 2).sum() for k in a))
+    assert float(step) == pytest.approx(lr * (1 + mu) * c, rel=1e-3)

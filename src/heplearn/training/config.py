@@ -77,6 +77,9 @@ class TrainConfig(BaseModel):
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(1e-2, ge=0)
     momentum: float = Field(0.9, ge=0, lt=1)
+    gradient_clip_norm: float | None = Field(
+        None, gt=0, description="clip the gradients' global L2 norm to this value"
+    )
     schedule: Literal["cosine", "onecycle", "constant"] = "cosine"
     warmup_fraction: float = Field(0.05, ge=0, lt=1)
     early_stopping_patience: int | None = Field(5, gt=0)

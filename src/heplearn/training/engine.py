@@ -336,6 +336,9 @@ def _train_torch(train_arrays, val_arrays, config, run_dir, resume, max_epochs) 
         num_nodes=config.num_nodes,
         strategy=strategy,
         precision=precision,
+        # manual optimisation (the adversary) clips in its own training_step
+        gradient_clip_val=config.gradient_clip_norm if module.automatic_optimization else None,
+        gradient_clip_algorithm="norm",
         callbacks=callbacks,
         logger=False,
         enable_progress_bar=config.progress,

@@ -319,6 +319,12 @@ class AdversarialTaggerModule(TaggerModule):
         self._check_finite(loss)
         opt_clf.zero_grad()
         self.manual_backward(loss)
+        if self.config.gradient_clip_norm is not None:
+            self.clip_gradients(
+                opt_clf,
+                gradient_clip_val=self.config.gradient_clip_norm,
+                gradient_clip_algorithm="norm",
+            )
         opt_clf.step()
         self.adversary.zero_grad(set_to_none=True)  # the classifier step must not leak here
         sched = self.lr_schedulers()
