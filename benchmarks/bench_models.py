@@ -10,8 +10,9 @@ smaller for the models whose activations scale with P² (``part``, ``lorentznet`
 If weaver-core is importable (``pip install weaver-core`` in a benchmark environment, never a
 heplearn dependency), ``particlenet`` and ``part`` are also timed against weaver's reference
 ``ParticleNet`` / ``ParticleTransformer`` with the same configuration and inputs, and
-``--rounds R`` then times heplearn and weaver alternately R times (paired rounds, so that a
-machine whose speed drifts does not favour either) and prints the median ratio.
+``--rounds R`` then interleaves heplearn's and weaver's training steps and inference passes R
+times (so that a machine whose speed drifts does not favour either) and prints the median
+ratio with its quartiles.
 Numbers go to stdout; nothing is written.
 """
 
@@ -68,22 +69,8 @@ def timed(fn, min_time: float = 2.0, min_reps: int = 3) -> float:
 
 
 def throughput(model, batch, forward=None) -> tuple[float, float]:
-    forward = forward or (lambda m, b: m(b))
     b = batch["mask"].shape[0]
-    labels = torch.randint(0, 2, (b,))
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-
-    def train_step():
-        model.train()
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(forward(model, batch), labels).backward()
-        opt.step()
-
-    def infer():
-        model.eval()
-        with torch.no_grad():
-            forward(model, batch)
-
+    train_step, infer = _steps(model, batch, forward)
     return b / timed(train_step), b / timed(infer)
 
 
@@ -119,7 +106,7 @@ def main() -> None:
     ap.add_argument("--particles", type=int, default=128)
     ap.add_argument("--models", nargs="*", default=None)
     ap.add_argument("--presets", nargs="*", default=["default", "small"])
-    ap.add_argument("--rounds", type=int, default=0, help="paired heplearn/weaver rounds")
+    ap.add_argument("--rounds", type=int, default=0, help="interleaved heplearn/weaver rounds")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     names = args.models or [
@@ -157,27 +144,59 @@ def main() -> None:
             paired_rounds(name, ref, fwd, batches[BATCH.get(name, 256)], args.rounds)
 
 
+def _steps(model, batch, forward=None):
+    """(one training step, one inference pass) of ``model`` on ``batch``, as closures."""
+    forward = forward or (lambda m, b: m(b))
+    labels = torch.randint(0, 2, (batch["mask"].shape[0],))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+
+    def train_step():
+        model.train()
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(forward(model, batch), labels).backward()
+        opt.step()
+
+    def infer():
+        model.eval()
+        with torch.no_grad():
+            forward(model, batch)
+
+    return train_step, infer
+
+
 def paired_rounds(name: str, ref, forward, batch, rounds: int) -> None:
-    """heplearn's default preset against weaver's, timed alternately ``rounds`` times."""
+    """heplearn's default preset against weaver's, interleaved step by step.
+
+    Round i times one training step and one inference pass of each implementation, the
+    order alternating between rounds, so the two see the same machine state (this shared
+    machine's speed drifts by tens of per cent within a minute). Prints the median rates
+    and the median and quartiles of the per-round ratios.
+    """
     import statistics
 
     torch.manual_seed(0)
-    mine = models.create(name, preset="default", **dims(name))
-    ratios = []
+    mine = _steps(models.create(name, preset="default", **dims(name)), batch)
+    theirs = _steps(ref, batch, forward)
+    for _ in range(6):  # warm-up; weaver's ParT also starts trimming after 5 steps
+        for f in (*mine, *theirs):
+            f()
+    times: dict[tuple[str, int], list[float]] = {(w, k): [] for w in "mt" for k in (0, 1)}
     for i in range(rounds):
-        tr, inf = throughput(mine, batch)
-        tr_ref, inf_ref = throughput(ref, batch, forward)
-        ratios.append((tr / tr_ref, inf / inf_ref))
+        order = (("m", mine), ("t", theirs)) if i % 2 == 0 else (("t", theirs), ("m", mine))
+        for k in (0, 1):
+            for who, steps in order:
+                t0 = time.perf_counter()
+                steps[k]()
+                times[who, k].append(time.perf_counter() - t0)
+    b = batch["mask"].shape[0]
+    for k, what in ((0, "training"), (1, "inference")):
+        ratio = [t / m for m, t in zip(times["m", k], times["t", k], strict=True)]
+        q1, med, q3 = statistics.quantiles(ratio, n=4)
         print(
-            f"  round {i + 1}: train {tr:,.0f} vs {tr_ref:,.0f} jets/s, "
-            f"infer {inf:,.0f} vs {inf_ref:,.0f} jets/s"
+            f"{name} {what}: heplearn {b / statistics.median(times['m', k]):,.1f} jets/s, "
+            f"weaver {b / statistics.median(times['t', k]):,.1f} jets/s; heplearn / weaver "
+            f"over {rounds} interleaved rounds: median {med:.2f}x (quartiles {q1:.2f}-{q3:.2f})"
         )
-    train, infer = ([r[i] for r in ratios] for i in (0, 1))
-    print(
-        f"{name}: heplearn / weaver over {rounds} paired rounds: training median "
-        f"{statistics.median(train):.2f}x ({min(train):.2f}-{max(train):.2f}), inference "
-        f"median {statistics.median(infer):.2f}x ({min(infer):.2f}-{max(infer):.2f})"
-    )
 
 
 if __name__ == "__main__":

@@ -37,6 +37,12 @@ def build(name: str, seed: int = 0, **overrides) -> torch.nn.Module:
         pytest.skip(str(err))
 
 
+def inputs_of(model, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The entries of ``batch`` that ``model`` reads (its ``inputs`` and the mask)."""
+    keys = set(model.inputs) | {"mask"}
+    return {k: v for k, v in batch.items() if k in keys}
+
+
 def make_batch(
     n_real=(12, 5, 9, 1), n_particles: int = 14, seed: int = 0, dtype=torch.float32
 ) -> dict[str, torch.Tensor]:

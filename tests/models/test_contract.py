@@ -11,7 +11,7 @@ import torch
 
 from heplearn import models
 
-from .helpers import TORCH_MODELS, add_padding, build, make_batch
+from .helpers import TORCH_MODELS, add_padding, build, inputs_of, make_batch
 
 # L-GATr's input layer maps the grade-0 (scalar) part of the input multivectors to scalars;
 # four-momenta and the beam spurions have no grade-0 part, and the first attention block
@@ -20,11 +20,6 @@ STRUCTURALLY_ZERO_GRAD = {
     ("lgatr", "net.linear_in.mvs2s.weight"),
     ("lgatr", "net.blocks.0.attention.qkv_module.in_linear.mvs2s.weight"),
 }
-
-
-def inputs_of(model, batch):
-    keys = set(model.inputs) | {"mask"}
-    return {k: v for k, v in batch.items() if k in keys}
 
 
 @pytest.mark.parametrize("name", TORCH_MODELS)
@@ -115,6 +110,15 @@ def test_trains_under_bf16_autocast(name):
     for p in model.parameters():
         assert p.dtype == torch.float32
         assert p.grad is None or torch.isfinite(p.grad).all()
+
+
+@pytest.mark.parametrize("name", TORCH_MODELS)
+@pytest.mark.parametrize("training", [True, False])
+def test_a_jet_without_particles_gives_finite_logits(name, training):
+    """Empty jets (e.g. after a constituent cut) must not turn a batch's loss into NaN."""
+    model = build(name).train(training)
+    logits = model(inputs_of(model, make_batch(n_real=(12, 0, 9, 1), seed=2)))
+    assert torch.isfinite(logits).all()
 
 
 @pytest.mark.parametrize("name", ["pfn", "efn"])
