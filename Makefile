@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # so a machine without a GPU never downloads CUDA wheels.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test install install-test lint bench clean
+.PHONY: demo test install install-test lint clean gpu-bundle
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: install-test
 
 lint: install-test
 	$(BIN)/ruff check .
+
+# For a session lent a GPU: the packages benchmarks/gpu_check.sh needs that the device lacks.
+gpu-bundle: install
+	bash benchmarks/gpu_bundle.sh
 
 clean:
 	rm -rf $(VENV) runs

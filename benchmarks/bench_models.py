@@ -13,7 +13,8 @@ heplearn dependency), ``particlenet`` and ``part`` are also timed against weaver
 ``--rounds R`` then interleaves heplearn's and weaver's training steps and inference passes R
 times (so that a machine whose speed drifts does not favour either) and prints the median
 ratio with its quartiles.
-Numbers go to stdout; nothing is written.
+``--device cuda --bf16 --batch 512`` times the same on a GPU with bf16 autocast (the engine's
+GPU default). Numbers go to stdout; nothing is written.
 """
 
 from __future__ import annotations
@@ -68,10 +69,14 @@ def timed(fn, min_time: float = 2.0, min_reps: int = 3) -> float:
     return (time.perf_counter() - t0) / reps
 
 
-def throughput(model, batch, forward=None) -> tuple[float, float]:
+def throughput(model, batch, forward=None, device="cpu", bf16=False) -> tuple[float, float]:
     b = batch["mask"].shape[0]
-    train_step, infer = _steps(model, batch, forward)
-    return b / timed(train_step), b / timed(infer)
+    train_step, infer = _steps(model, batch, forward, device, bf16)
+    rates = b / timed(train_step), b / timed(infer)
+    loss = train_step()
+    if not torch.isfinite(loss):
+        print(f"  ! training loss {loss.item()} (not finite)")
+    return rates
 
 
 def weaver_models():
@@ -107,12 +112,20 @@ def main() -> None:
     ap.add_argument("--models", nargs="*", default=None)
     ap.add_argument("--presets", nargs="*", default=["default", "small"])
     ap.add_argument("--rounds", type=int, default=0, help="interleaved heplearn/weaver rounds")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or mps")
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast (the GPU default)")
+    ap.add_argument("--batch", type=int, default=None, help="jets per batch for every model")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    on = {"device": args.device, "bf16": args.bf16}
+    if args.batch:
+        BATCH.update(dict.fromkeys(("part", "lorentznet", "lgatr"), args.batch))
+        BATCH["other"] = args.batch
     names = args.models or [
         n for n in models.available_models() if models.model_info(n).kind == "torch"
     ]
-    print(f"torch {torch.__version__}, {args.threads} threads, P = {args.particles}")
+    where = torch.cuda.get_device_name() if args.device == "cuda" else f"{args.threads} threads"
+    print(f"torch {torch.__version__}, {where}, P = {args.particles}, bf16 {args.bf16}")
     print(f"{'model':<18}{'preset':<9}{'params':>11}{'batch':>7}{'train jets/s':>14}"
           f"{'infer jets/s':>14}")  # fmt: skip
     batches: dict[int, dict] = {}
@@ -124,47 +137,64 @@ def main() -> None:
             except MissingDependencyError as err:
                 print(f"{name:<18}{preset:<9} skipped: {err}")
                 break
-            b = BATCH.get(name, 256) if preset == "default" else 256
+            b = batch_size(name, preset)
             batch = batches.setdefault(b, toy_batch(b, args.particles))
             params = sum(p.numel() for p in model.parameters())
-            tr, inf = throughput(model, batch)
+            tr, inf = throughput(model, batch, device=args.device, bf16=args.bf16)
             print(f"{name:<18}{preset:<9}{params:>11,}{b:>7}{tr:>14,.0f}{inf:>14,.0f}")
     refs = [r for r in weaver_models() if r[0] in names]
     if refs:
         print("\nweaver-core reference implementations (same configuration and inputs):")
         for name, ref, fwd in refs:
-            b = BATCH.get(name, 256)
+            b = batch_size(name, "default")
             batch = batches.setdefault(b, toy_batch(b, args.particles))
             params = sum(p.numel() for p in ref.parameters())
-            tr, inf = throughput(ref, batch, fwd)
+            tr, inf = throughput(ref, batch, fwd, **on)
             print(
                 f"{'weaver ' + name:<18}{'default':<9}{params:>11,}{b:>7}{tr:>14,.0f}{inf:>14,.0f}"
             )
         for name, ref, fwd in refs if args.rounds > 0 else ():
-            paired_rounds(name, ref, fwd, batches[BATCH.get(name, 256)], args.rounds)
+            paired_rounds(name, ref, fwd, batches[batch_size(name, "default")], args.rounds, **on)
 
 
-def _steps(model, batch, forward=None):
-    """(one training step, one inference pass) of ``model`` on ``batch``, as closures."""
+def batch_size(name: str, preset: str) -> int:
+    """Jets per batch: ``BATCH`` for the default presets, else 256 (or ``--batch``)."""
+    other = BATCH.get("other", 256)
+    return BATCH.get(name, other) if preset == "default" else other
+
+
+def _steps(model, batch, forward=None, device="cpu", bf16=False):
+    """(one training step, one inference pass) of ``model`` on ``batch``, as closures, on
+    ``device`` (each waits for the device to finish), with bf16 autocast if asked."""
     forward = forward or (lambda m, b: m(b))
-    labels = torch.randint(0, 2, (batch["mask"].shape[0],))
+    model.to(device)
+    batch = {k: v.to(device) for k, v in batch.items()}
+    labels = torch.randint(0, 2, (batch["mask"].shape[0],)).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    autocast = torch.autocast(torch.device(device).type, torch.bfloat16, enabled=bf16)
+    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else lambda: None
 
     def train_step():
         model.train()
         opt.zero_grad()
-        torch.nn.functional.cross_entropy(forward(model, batch), labels).backward()
+        with autocast:
+            logits = forward(model, batch)
+        loss = torch.nn.functional.cross_entropy(logits.float(), labels)
+        loss.backward()
         opt.step()
+        sync()
+        return loss.detach()
 
     def infer():
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), autocast:
             forward(model, batch)
+        sync()
 
     return train_step, infer
 
 
-def paired_rounds(name: str, ref, forward, batch, rounds: int) -> None:
+def paired_rounds(name: str, ref, forward, batch, rounds: int, device="cpu", bf16=False):
     """heplearn's default preset against weaver's, interleaved step by step.
 
     Round i times one training step and one inference pass of each implementation, the
@@ -175,8 +205,8 @@ def paired_rounds(name: str, ref, forward, batch, rounds: int) -> None:
     import statistics
 
     torch.manual_seed(0)
-    mine = _steps(models.create(name, preset="default", **dims(name)), batch)
-    theirs = _steps(ref, batch, forward)
+    mine = _steps(models.create(name, preset="default", **dims(name)), batch, None, device, bf16)
+    theirs = _steps(ref, batch, forward, device, bf16)
     for _ in range(6):  # warm-up; weaver's ParT also starts trimming after 5 steps
         for f in (*mine, *theirs):
             f()
