@@ -39,4 +39,4 @@ gpu-bundle: install
 	bash benchmarks/gpu_bundle.sh
 
 clean:
-	rm -rf $(VENV) runs
+	rm -rf $(VENV) runs .gpu-deps

@@ -1,4 +1,4 @@
-"""Training and inference throughput (jets/s) of every torch model on CPU.
+"""Training and inference throughput (jets/s) of every torch model on CPU (or a GPU).
 
     python benchmarks/bench_models.py [--threads N] [--particles 128] [--models part ...]
 
@@ -116,6 +116,8 @@ def main() -> None:
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast (the GPU default)")
     ap.add_argument("--batch", type=int, default=None, help="jets per batch for every model")
     args = ap.parse_args()
+    if args.rounds == 1:
+        ap.error("--rounds needs at least 2 rounds for the quartiles of the ratio")
     torch.set_num_threads(args.threads)
     on = {"device": args.device, "bf16": args.bf16}
     if args.batch:
@@ -124,7 +126,8 @@ def main() -> None:
     names = args.models or [
         n for n in models.available_models() if models.model_info(n).kind == "torch"
     ]
-    where = torch.cuda.get_device_name() if args.device == "cuda" else f"{args.threads} threads"
+    cuda = torch.device(args.device).type == "cuda"
+    where = torch.cuda.get_device_name(args.device) if cuda else f"{args.threads} threads"
     print(f"torch {torch.__version__}, {where}, P = {args.particles}, bf16 {args.bf16}")
     print(f"{'model':<18}{'preset':<9}{'params':>11}{'batch':>7}{'train jets/s':>14}"
           f"{'infer jets/s':>14}")  # fmt: skip

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # .gpu-deps/: what benchmarks/gpu_check.sh needs that the device image lacks (its python3 is
 # CPython 3.12 on x86-64 with torch, lightning, numpy, pyarrow, pandas and matplotlib, and
-# no package registry), at this environment's versions, plus weaver-core's reference models.
+# no package registry), at this environment's versions, plus weaver-core's reference models
+# (fsspec and zipp, which awkward and importlib_metadata need, are in the image).
 # Run here (`make gpu-bundle`); carry .gpu-deps to the device. About 17 MB: mplhep_data's
 # fonts (18 MB) are left out to keep the carried tree under 64 MiB with the 27 MB dataset;
 # on the device the plots fall back to matplotlib's fonts.
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PIP=${PIP:-.venv/bin/pip}
 names='pydantic|pydantic[-_]core|annotated[-_]types|typing[-_]inspection|awkward|awkward[-_]cpp'
-names+='|fsspec|mplhep|mplhep[-_]data|uhi|lazy[-_]importer|importlib[-_]metadata|zipp'
+names+='|mplhep|mplhep[-_]data|uhi|lazy[-_]importer|importlib[-_]metadata|lgatr'
 pins=$("$PIP" freeze | grep -iE "^($names)==")
 rm -rf .gpu-deps
 # shellcheck disable=SC2086

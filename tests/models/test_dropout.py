@@ -40,6 +40,7 @@ def test_dropout_is_seeded_differentiable_and_off_outside_training():
     assert layer(x) is x
     with pytest.raises(ValueError, match="dropout probability"):
         dropout(x, 1.0)
+    assert torch.isfinite(dropout(x, 1 - 1e-7)).all()  # keeps 1 in 2¹⁶, scaled by 2¹⁶
 
 
 def test_part_written_out_attention_equals_sdpa():

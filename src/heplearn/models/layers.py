@@ -163,7 +163,8 @@ def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
     ``x · keep / q`` with ``keep ~ Bernoulli(q)``. On CPU, torch draws one Bernoulli variate
     per element, which is a quarter of a ParT training step; here one 64-bit draw gives four
     16-bit uniform integers ``u ∈ [0, 2¹⁶)`` and an element is kept when
-    ``u ≥ round(p·2¹⁶)``, so ``q = 1 − round(p·2¹⁶)/2¹⁶`` (within 8e-6 of ``1 − p``) and
+    ``u ≥ round(p·2¹⁶)``, so ``q = 1 − round(p·2¹⁶)/2¹⁶`` (within 8e-6 of ``1 − p``; at
+    least 2⁻¹⁶) and
     the kept values are scaled by ``1/q``: ``E[output] = x`` exactly. Draws come from torch's
     seeded global generator. Other devices (CUDA's fused dropout is cheap) use
     ``F.dropout``; outside training, or with ``p = 0``, ``x`` is returned unchanged.
@@ -174,7 +175,7 @@ def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
         raise ValueError(f"dropout probability must be in [0, 1), got {p}")
     if x.device.type != "cpu":
         return nn.functional.dropout(x, p, True)
-    n_drop = round(p * 2**_DROP_BITS)
+    n_drop = min(round(p * 2**_DROP_BITS), 2**_DROP_BITS - 1)  # p → 1: keep 1 in 2¹⁶
     n = x.numel()
     words = torch.empty(-(-n // 4), dtype=torch.int64).random_(-(2**63), 2**63 - 1)
     u = words.view(torch.int16)[:n].view(x.shape)  # uniform on [-2¹⁵, 2¹⁵)

@@ -66,6 +66,7 @@ def pairwise_lorentz_features(vi: Tensor, vj: Tensor, eps: float = 1e-8) -> Tens
 
 
 #: attention logit of a padded key: exp(−1e30 − max) = 0, finite in float32 and bfloat16
+#: (float16 gets its own lowest value)
 _MASKED = -1e30
 
 
@@ -173,6 +174,7 @@ class ParticleAttentionBlock(nn.Module):
             kv = F.linear(kv_in, w_kv, b_kv).view(b, tk, 2, self.num_heads, self.head_dim)
             k, v = kv.unbind(2)
         k, v = k.transpose(1, 2), v.transpose(1, 2)
+        attn_mask = attn_mask.to(q.dtype)  # CUDA's SDPA kernels want the query's dtype
         if self.training and self.attn_dropout > 0 and q.device.type == "cpu":
             # SDPA's math path draws a Bernoulli variate per attention weight (a quarter of
             # the training step); written out with the cheaper mask of `layers.dropout`
@@ -287,7 +289,8 @@ class ParticleTransformer(nn.Module):
         x = self.embed(self.input_bn(x * m)) * m
         # padded keys at a finite "−∞" (also in bf16): a jet without particles gets
         # finite, uniform weights; added to the pair biases once for all blocks
-        neg = torch.zeros(pad.shape, dtype=x.dtype, device=x.device).masked_fill(pad, _MASKED)
+        masked = max(_MASKED, torch.finfo(x.dtype).min)
+        neg = torch.zeros(pad.shape, dtype=x.dtype, device=x.device).masked_fill(pad, masked)
         bias = self.pair_embed(v.to(x.dtype), mask) + neg[:, None, None, :]
         for block in self.blocks:
             x = block(x, bias)
