@@ -164,10 +164,10 @@ def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
     per element, which is a quarter of a ParT training step; here one 64-bit draw gives four
     16-bit uniform integers ``u ∈ [0, 2¹⁶)`` and an element is kept when
     ``u ≥ round(p·2¹⁶)``, so ``q = 1 − round(p·2¹⁶)/2¹⁶`` (within 8e-6 of ``1 − p``; at
-    least 2⁻¹⁶) and
-    the kept values are scaled by ``1/q``: ``E[output] = x`` exactly. Draws come from torch's
-    seeded global generator. Other devices (CUDA's fused dropout is cheap) use
-    ``F.dropout``; outside training, or with ``p = 0``, ``x`` is returned unchanged.
+    least 2⁻¹⁶), and the kept values are scaled by ``1/q``: ``E[output] = x`` exactly.
+    Draws come from torch's seeded global generator. Other devices (CUDA's fused dropout
+    is cheap) use ``F.dropout``; outside training, or with ``p = 0``, ``x`` is returned
+    unchanged.
     """
     if not training or p == 0:
         return x
