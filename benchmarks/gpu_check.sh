@@ -10,7 +10,8 @@
 # On the device (repository root, carry .gpu-deps and the dataset):
 #   bash benchmarks/gpu_check.sh [DATASET_DIR]     (default data/top-atlas-like-30000-seed1)
 # Writes gpu_check.log and the runs' metrics-MODEL.json to $OUT (or /tmp/gpu-check), the runs
-# themselves to $RUNS (or /tmp/gpu-check-runs). ~5-8 min on an H200. A failing step is
+# themselves to $RUNS (or /tmp/gpu-check-runs). An estimated 5-8 min on an H200 (not yet
+# run on one). A failing step is
 # reported and the next one still runs; the exit status is 1 if any failed.
 # To try it on a CPU: PYTHON=.venv/bin/python DEVICE=cpu BENCH="--models pfn --rounds 2" \
 #   TRAIN=pfn bash benchmarks/gpu_check.sh

@@ -137,8 +137,8 @@ def _feature_matrix(obs: dict[str, np.ndarray]) -> np.ndarray:
     return np.stack([obs[k] for k in OBSERVABLE_NAMES], axis=1)
 
 
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.2f}"
+def _fmt(x: float | None, spec: str = ".2f") -> str:
+    return "n/a" if x is None else format(x, spec)
 
 
 def _prior_result(f, realised, est, err, err_target, err_classifier, source_prior, post):
@@ -504,7 +504,7 @@ def run(
         f"{size['n_classifier_bootstrap']} resamples of their training jets: "
         f"± {prior['prior_estimated_uncertainty_classifier']:.3f}; the mean posterior alone "
         f"gives {prior['prior_naive_mean_posterior']:.3f}). Pull (estimate − injected) / "
-        f"error {prior['prior_pull']:+.2f}; over {len(prior['prior_pulls_other_draws'])} "
+        f"error {_fmt(prior['prior_pull'], '+.2f')}; over {len(prior['prior_pulls_other_draws'])} "
         "other halvings of the simulation (classifier, target) the pulls have mean "
         f"{_fmt(prior['prior_pull_mean'])} and spread {_fmt(prior['prior_pull_std'])}, "
         f"{_fmt(prior['prior_fraction_within_1_sigma'])} of them within 1σ.\n\n"
