@@ -287,6 +287,13 @@ def landscape(
         Path | None,
         typer.Option(help="an independent sample whose every jet joins the test set"),
     ] = None,
+    trainings: Annotated[
+        int,
+        typer.Option(
+            help="train each model N times (seeds SEED..SEED+N-1); quote medians and the "
+            "16-84% spread over trainings",
+        ),
+    ] = 1,
 ) -> None:
     """Train and compare the tagger landscape; print the table, write landscape.json."""
     from heplearn.evaluation.landscape import format_table
@@ -305,6 +312,7 @@ def landscape(
         learning_curve=learning_curve,
         curve_step_fraction=curve_steps,
         test_data=test_data,
+        trainings=trainings,
     )
     # a wide table: when stdout is a file or pipe, do not wrap it at rich's default 80 columns
     console = _out if _out.is_terminal else Console(width=160)

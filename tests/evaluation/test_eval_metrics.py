@@ -25,8 +25,9 @@ def test_public_api_is_pinned():
             "BootstrapResult", "CalibrationCurve", "EvaluationError", "InvalidOptionError",
             "InvalidScoresError", "MaxSic", "RejectionResult", "ReportError", "RocCurve",
             "SicCurve", "accuracy", "auc", "background_rejection", "bootstrap",
-            "calibration_curve", "evaluate_scores", "jensen_shannon_divergence", "max_sic",
-            "plot_calibration", "plot_learning_curves", "plot_rejection",
+            "calibration_curve", "combine_trainings", "evaluate_scores",
+            "jensen_shannon_divergence", "max_sic", "plot_calibration", "plot_learning_curves",
+            "plot_rejection",
             "plot_score_distributions", "plot_sculpting", "plot_sic", "roc_curve",
             "sculpting_jsd", "sic_curve", "summarize_runs", "threshold_at_signal_efficiency",
             "to_jsonable", "triangular_discriminator", "write_json", "write_report",
@@ -244,6 +245,42 @@ def test_summarize_runs_median_and_percentiles():
     out = ev.summarize_runs(runs)
     assert set(out) == {"auc"}
     assert out["auc"] == pytest.approx({"median": 5.0, "p16": 2.28, "p84": 7.72, "n": 9})
+
+
+def test_combine_trainings_quotes_medians_spreads_and_conservative_bounds():
+    def run(auc, r30, lower, unc, n_pass):
+        return {
+            "auc": auc, "auc_uncertainty": unc, "accuracy": 0.9, "accuracy_uncertainty": None,
+            "rejection_at_0.3": r30, "rejection_at_0.3_uncertainty": None if lower else 10.0,
+            "rejection_at_0.3_n_background_pass": n_pass,
+            "rejection_at_0.3_is_lower_bound": lower,
+            "max_sic": 5.0, "max_sic_uncertainty": 0.1, "max_sic_signal_efficiency": 0.4,
+            "n_background": 1000, "seed": 7,
+        }  # fmt: skip
+
+    three = [run(0.97, 90.0, False, 0.003, 40), run(0.98, 120.0, False, 0.001, 30),
+             run(0.99, 100.0, False, 0.002, 35)]  # fmt: skip
+    out = ev.combine_trainings(three)
+    assert out["trainings"] == 3
+    assert out["auc"] == pytest.approx(0.98) and out["rejection_at_0.3"] == 100.0
+    # np.percentile, linear: 16% of the way (0.32 of a step) from the first sorted value
+    assert out["auc_spread"] == pytest.approx([0.97 + 0.32 * 0.01, 0.98 + 0.68 * 0.01])
+    assert out["rejection_at_0.3_spread"] == pytest.approx([90 + 0.32 * 10, 100 + 0.68 * 20])
+    assert out["auc_uncertainty"] == pytest.approx(0.002)  # median of the bootstraps
+    assert out["rejection_at_0.3_uncertainty"] == 10.0
+    assert out["rejection_at_0.3_n_background_pass"] == 35
+    assert out["rejection_at_0.3_is_lower_bound"] is False
+    assert out["accuracy_uncertainty"] is None and out["n_background"] == 1000
+    # one training with too few passing background jets makes the median a lower bound
+    bounded = ev.combine_trainings([*three[:2], run(0.99, 150.0, True, 0.002, 12)])
+    assert bounded["rejection_at_0.3"] == 120.0
+    assert bounded["rejection_at_0.3_is_lower_bound"] is True
+    assert bounded["rejection_at_0.3_uncertainty"] is None
+    # a single training is itself, with a zero spread
+    one = ev.combine_trainings(three[:1])
+    assert one["auc"] == 0.97 and one["auc_spread"] == [0.97, 0.97]
+    with pytest.raises(ev.InvalidOptionError, match="at least one training"):
+        ev.combine_trainings([])
 
 
 # ---------------------------------------------------------------- histogram distances

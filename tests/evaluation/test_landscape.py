@@ -1,6 +1,8 @@
 import json
 
+import numpy as np
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from heplearn.cli import app
@@ -75,6 +77,51 @@ def test_landscape_writes_the_table_json_and_report(tmp_path, toy_dataset):
     assert cache.stat().st_mtime_ns == cached
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [cache.name]
     assert again[0]["auc"] == rows[1]["auc"]
+
+
+def test_repeated_trainings_give_medians_spreads_and_an_ensemble(tmp_path, toy_dataset):
+    models = ["tau32-cut", "pfn"]
+    rows = landscape(
+        "top", data=toy_dataset, models=models, out=tmp_path, progress=False, trainings=3
+    )
+    cut, pfn = rows
+    assert cut["trainings"] == 0 and "auc_spread" not in cut
+    runs = [tmp_path / "models" / "pfn"] + [tmp_path / "trainings" / f"pfn-seed{s}" for s in (2, 3)]
+    each = [json.loads((r / "metrics.json").read_text()) for r in runs]
+    seeds = [json.loads((r / "config.json").read_text())["config"]["seed"] for r in runs]
+    assert seeds == [1, 2, 3] and pfn["training_seeds"] == [1, 2, 3]
+    aucs = sorted(m["auc"] for m in each)
+    weights = [
+        torch.load(r / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"] for r in runs
+    ]
+    for a, b in ((0, 1), (1, 2)):  # the seeds make different networks on the same split
+        assert any(not torch.equal(v, weights[b][k]) for k, v in weights[a].items())
+    assert pfn["trainings"] == 3 and pfn["auc"] == pytest.approx(aucs[1])
+    assert pfn["auc_spread"] == pytest.approx(list(np.percentile(aucs, [16, 84])))
+    assert pfn["train_seconds"] == pytest.approx(np.median([m["train_seconds"] for m in each]))
+    assert 0.0 <= pfn["ensemble_auc"] <= 1.0 and "ensemble_rejection_at_0.3" in pfn
+    assert json.loads((tmp_path / "landscape.json").read_text())[1]["auc"] == pfn["auc"]
+    # the figures show the first training
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["models"][1]["auc_spread"] == pytest.approx(pfn["auc_spread"])
+    table = format_table(rows)
+    assert [c.header for c in table.columns][3] == "AUC 16–84%"
+    report = (tmp_path / "report.md").read_text()
+    assert "| model | model |" not in report and f"{pfn['auc_spread'][0]:.4g}" in report
+    # every finished training is reused
+    stamps = [(r / "checkpoints" / "best.ckpt").stat().st_mtime_ns for r in runs]
+    again = landscape(
+        "top", data=toy_dataset, models=["pfn"], out=tmp_path, progress=False, trainings=3
+    )
+    assert [(r / "checkpoints" / "best.ckpt").stat().st_mtime_ns for r in runs] == stamps
+    assert again[0]["auc"] == pytest.approx(pfn["auc"])
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True])
+def test_bad_number_of_trainings_fails_before_any_work(tmp_path, toy_dataset, bad):
+    with pytest.raises(HeplearnError, match="trainings must be a whole number"):
+        landscape("top", data=toy_dataset, models=["pfn"], out=tmp_path / "x", trainings=bad)
+    assert not (tmp_path / "x").exists()
 
 
 def test_learning_curve_sizes_are_log_spaced_up_to_the_training_split():
@@ -324,3 +371,15 @@ def test_cli_train_evaluate_export(tmp_path, toy_dataset):
     assert (run / "model.onnx").is_file()
     result = runner.invoke(app, ["train", str(toy_dataset), "--model", "x", "--out", str(run)])
     assert result.exit_code == 2 and 'Unknown model "x"' in result.output
+
+
+def test_cli_landscape_with_repeated_trainings(tmp_path, toy_dataset):
+    runner = CliRunner()
+    args = ["landscape", "top", "--data", str(toy_dataset), "--models", "logreg"]
+    result = runner.invoke(app, [*args, "--trainings", "2", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert "16–84%" in result.output and "2 trainings per model" in result.output
+    saved = json.loads((tmp_path / "r" / "landscape.json").read_text())
+    assert saved[0]["trainings"] == 2 and saved[0]["training_seeds"] == [1, 2]
+    result = runner.invoke(app, [*args, "--trainings", "0", "--out", str(tmp_path / "z")])
+    assert result.exit_code != 0 and "trainings must be a whole number" in result.output

@@ -256,6 +256,27 @@ def _hardest(arrays: dict[str, np.ndarray], n: int | None) -> dict[str, np.ndarr
     return {k: (v[:, :n] if k in per_particle else v) for k, v in arrays.items()}
 
 
+def _combined_row(per_training, all_scores, labels, size: LandscapeSize, seed: int) -> dict:
+    """The table row of one model: the training itself, or with several trainings the
+    median and spread over them (:func:`~heplearn.evaluation.metrics.combine_trainings`),
+    the median training time, and the ensemble (the mean score of the trainings)."""
+    from heplearn.evaluation.metrics import combine_trainings, evaluate_scores
+
+    if len(per_training) == 1:
+        return {**per_training[0], "trainings": 1}
+    row = combine_trainings(per_training)
+    row["train_seconds"] = float(np.median([r["train_seconds"] for r in per_training]))
+    row["training_seeds"] = [seed + k for k in range(len(per_training))]
+    ensemble = evaluate_scores(
+        np.mean(all_scores, axis=0), labels, bootstrap=size.bootstrap, seed=seed
+    )
+    for key in ("auc", "rejection_at_0.3", "rejection_at_0.5"):
+        for companion in ("", "_uncertainty", "_is_lower_bound"):
+            if key + companion in ensemble:
+                row[f"ensemble_{key}{companion}"] = ensemble[key + companion]
+    return row
+
+
 def _row(name, metrics, parameters, train_seconds, rate) -> dict[str, Any]:
     row = {
         "model": name,
@@ -537,6 +558,7 @@ def landscape(
     data_dir: str | os.PathLike = "data",
     progress: bool = True,
     test_data: str | os.PathLike | None = None,
+    trainings: int = 1,
 ) -> list[dict[str, Any]]:
     """Train and compare taggers; write ``OUT/landscape.json``, ``OUT/report.md`` and figures.
 
@@ -565,6 +587,15 @@ def landscape(
     curve_step_fraction
         Each learning-curve point trains for this fraction of the full point's optimiser
         steps (:func:`learning_curve_epochs`; 1 = equal steps).
+    trainings
+        Train every model this many times, with training seeds ``seed``, ``seed + 1``, ...
+        on the same split, and quote the median over the trainings with their 16–84%
+        spread, as the landscape paper does with nine (``<metric>_spread``, ``trainings``,
+        ``training_seeds``, and the ``ensemble_*`` metrics of the mean score; see
+        :func:`~heplearn.evaluation.metrics.combine_trainings`). The first training lives
+        in ``OUT/models/NAME``, the others in ``OUT/trainings/NAME-seedS``; the figures
+        and the learning curve use the first. Default 1: one training, its bootstrap
+        uncertainties only.
 
     Returns
     -------
@@ -595,6 +626,8 @@ def landscape(
         registry.model_info(name)  # unknown names fail before any work
     if learning_curve:  # so does a bad step fraction, not hours later at the curve
         learning_curve_epochs(1, 1, 1, curve_step_fraction)
+    if isinstance(trainings, bool) or not isinstance(trainings, int) or trainings < 1:
+        raise HeplearnError(f"trainings must be a whole number >= 1, got {trainings!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     dataset = _dataset(process, data, size.n_jets, seed, workers, Path(data_dir))
@@ -658,27 +691,38 @@ def landscape(
             m = evaluate_scores(
                 s, test["label"], bootstrap=size.bootstrap, seed=seed, accuracy_threshold=decision
             )
-            rows.append(_row(name, m, 0, 0.0, rate))
+            rows.append({**_row(name, m, 0, 0.0, rate), "trainings": 0})
         else:
-            cfg, mine = _model_setup(name, size, config, arrays)
-            run = out / "models" / name
-            done = _finished_run(run, cfg, len(splits["train"]), source)
-            if done is None:
-                result = train_on_arrays(
-                    subset(mine, splits["train"]),
-                    subset(mine, splits["val"]),
-                    cfg,
-                    run,
-                    source=source,
-                )
-                done = (result.parameters, result.train_seconds)
-            tagger = load_tagger(run)
+            base, mine = _model_setup(name, size, config, arrays)
             mine_test = _hardest(test, size.particles_for.get(name))
-            s = predict(tagger, mine_test)
-            m = evaluate_scores(s, test["label"], bootstrap=size.bootstrap, seed=seed)
-            rate = _inference_rate(tagger, mine_test)
-            rows.append(_row(name, m, *done, rate))
-            write_json(run / "metrics.json", rows[-1])
+            per_training, all_scores, rate = [], [], 0.0
+            for k in range(trainings):
+                # the split stays fixed by split_seed: only the training seed changes
+                cfg = base.model_copy(update={"seed": seed + k})
+                run = out / "models" / name
+                if k > 0:
+                    run = out / "trainings" / f"{name}-seed{seed + k}"
+                done = _finished_run(run, cfg, len(splits["train"]), source)
+                if done is None:
+                    result = train_on_arrays(
+                        subset(mine, splits["train"]),
+                        subset(mine, splits["val"]),
+                        cfg,
+                        run,
+                        source=source,
+                    )
+                    done = (result.parameters, result.train_seconds)
+                tagger = load_tagger(run)
+                all_scores.append(predict(tagger, mine_test))
+                m = evaluate_scores(
+                    all_scores[-1], test["label"], bootstrap=size.bootstrap, seed=seed
+                )
+                if k == 0:
+                    rate = _inference_rate(tagger, mine_test)
+                per_training.append(_row(name, m, *done, rate))
+                write_json(run / "metrics.json", per_training[-1])
+            s = all_scores[0]  # figures and the learning curve show the first training
+            rows.append(_combined_row(per_training, all_scores, test["label"], size, seed))
         scores[name] = (s, test["label"])
 
     figures = [
@@ -786,13 +830,22 @@ def _fmt_rejection(row: dict, eff: str) -> str:
     return f"{value:.0f} ± {err:.0f}" if err is not None else f"{value:.0f}"
 
 
+def _fmt_spread(row: dict, key: str, digits: int) -> str:
+    spread = row.get(f"{key}_spread")
+    if spread is None:
+        return ""
+    return f"{spread[0]:.{digits}f}–{spread[1]:.{digits}f}"
+
+
 def format_table(rows: list[dict[str, Any]]):
     """The landscape as a rich table (lower bounds shown as "> N": fewer than 20 background
-    test jets passed that cut)."""
+    test jets passed that cut). With repeated trainings the numbers are medians, and two
+    columns give the 16–84% range of the AUC and of 1/ε_B at ε_S = 0.3 over the trainings."""
     from rich.table import Table
 
+    repeated = max((r.get("trainings") or 0 for r in rows), default=0)
     table = Table(title="tagger landscape (test split)")
-    for col in (
+    columns = [
         "model",
         "parameters",
         "AUC",
@@ -801,11 +854,15 @@ def format_table(rows: list[dict[str, Any]]):
         "1/εB @ εS=0.5",
         "train s",
         "inference jets/s",
-    ):
+    ]
+    if repeated > 1:
+        columns[3:3] = ["AUC 16–84%"]
+        columns[6:6] = ["1/εB @ 0.3 16–84%"]
+    for col in columns:
         table.add_column(col, justify="left" if col == "model" else "right")
     for r in sorted(rows, key=lambda r: r["auc"]):
         auc_err = r.get("auc_uncertainty")
-        table.add_row(
+        cells = [
             r["model"],
             f"{r['parameters']:,}",
             f"{r['auc']:.4f}" + (f" ± {auc_err:.4f}" if auc_err else ""),
@@ -814,6 +871,15 @@ def format_table(rows: list[dict[str, Any]]):
             _fmt_rejection(r, "0.5"),
             f"{r['train_seconds']:.0f}",
             f"{r['inference_jets_per_second']:,.0f}",
-        )
+        ]
+        if repeated > 1:
+            cells[3:3] = [_fmt_spread(r, "auc", 4)]
+            cells[6:6] = [_fmt_spread(r, "rejection_at_0.3", 0)]
+        table.add_row(*cells)
     table.caption = "> N: lower bound, fewer than 20 background test jets pass the cut"
+    if repeated > 1:
+        table.caption += (
+            f"; up to {repeated} trainings per model: medians, ± the test-set bootstrap, "
+            "16–84% the spread over trainings"
+        )
     return table

@@ -73,6 +73,7 @@ __all__ = [
     "max_sic",
     "calibration_curve",
     "summarize_runs",
+    "combine_trainings",
     "jensen_shannon_divergence",
     "triangular_discriminator",
     "sculpting_jsd",
@@ -894,6 +895,65 @@ def summarize_runs(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, flo
         method = "linear" if np.all(np.isfinite(arr)) else "nearest"  # no inf - inf
         lo, med, hi = np.percentile(arr, [16.0, 50.0, 84.0], method=method)
         out[key] = {"median": float(med), "p16": float(lo), "p84": float(hi), "n": len(vals)}
+    return out
+
+
+#: metrics of :func:`evaluate_scores` that :func:`combine_trainings` quotes as a median
+#: with the spread over trainings (the rejections are found by their key)
+_TRAINING_MEDIANS = ("auc", "accuracy", "max_sic")
+
+
+def combine_trainings(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One tagger's metrics over repeated trainings evaluated on the same test set.
+
+    The landscape paper quotes each tagger as the median of nine trainings with different
+    seeds (arXiv:1902.09914, Sec. 3). ``runs`` are :func:`evaluate_scores` outputs, one per
+    training; the result has the same keys, with
+
+    - ``auc``, ``accuracy``, ``max_sic``, ``max_sic_signal_efficiency`` and every
+      ``rejection_at_X``: the median over the trainings;
+    - ``<key>_spread``: ``[p16, p84]``, the 16% and 84% percentiles over the trainings
+      (how much the number moves from one training to the next);
+    - ``<key>_uncertainty``: the median of the trainings' bootstrap uncertainties (the
+      statistical precision of the test set, nearly the same for every training), None
+      when no training has one;
+    - ``rejection_at_X_is_lower_bound``: true when it is a lower bound in *any* training.
+      A lower bound never exceeds the rejection it bounds, so the median of lower bounds
+      and estimates bounds the median from below; its uncertainty is then None;
+      ``rejection_at_X_n_background_pass``: the median passing count;
+    - ``trainings``: the number of trainings.
+
+    Examples
+    --------
+    >>> a = {"auc": 0.98, "auc_uncertainty": 0.002}
+    >>> b = {"auc": 0.97, "auc_uncertainty": 0.003}
+    >>> c = {"auc": 0.99, "auc_uncertainty": 0.001}
+    >>> out = combine_trainings([a, b, c])
+    >>> out["auc"], out["auc_uncertainty"], out["trainings"]
+    (0.98, 0.002, 3)
+    """
+    if len(runs) == 0:
+        raise InvalidOptionError("combine_trainings needs at least one training; got none")
+    summary = summarize_runs(runs)
+    rejections = [k for k in runs[0] if k.startswith("rejection_at_") and "_" not in k[13:]]
+    out: dict[str, Any] = dict(runs[0])
+    for key in (*_TRAINING_MEDIANS, *rejections):
+        if key not in summary:
+            continue
+        out[key] = summary[key]["median"]
+        out[f"{key}_spread"] = [summary[key]["p16"], summary[key]["p84"]]
+        errors = [r[f"{key}_uncertainty"] for r in runs if r.get(f"{key}_uncertainty") is not None]
+        out[f"{key}_uncertainty"] = float(np.median(errors)) if errors else None
+    if "max_sic_signal_efficiency" in summary:
+        out["max_sic_signal_efficiency"] = summary["max_sic_signal_efficiency"]["median"]
+    for key in rejections:
+        if any(r.get(f"{key}_is_lower_bound") for r in runs):
+            out[f"{key}_is_lower_bound"] = True
+            out[f"{key}_uncertainty"] = None
+        passing = f"{key}_n_background_pass"
+        if passing in summary:
+            out[passing] = int(round(summary[passing]["median"]))
+    out["trainings"] = len(runs)
     return out
 
 

@@ -113,7 +113,13 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
 
 
 # keys whose values are shown next to their base metric rather than on their own
-_COMPANIONS = ("_uncertainty", "_n_background_pass", "_is_lower_bound", "_lower_bound")
+_COMPANIONS = (
+    "_uncertainty",
+    "_n_background_pass",
+    "_is_lower_bound",
+    "_lower_bound",
+    "_spread",
+)
 
 
 def _fmt_number(x: Any) -> str:
@@ -139,9 +145,12 @@ def _fmt_metric(metrics: Mapping[str, Any], key: str) -> str:
         n = metrics.get(f"{key}_n_background_pass")
         return f"> {_fmt_number(value)} (lower bound: {n} bkg jets pass)"
     unc = metrics.get(f"{key}_uncertainty")
+    spread = metrics.get(f"{key}_spread")
+    # repeated trainings: the median's 16-84% range over the trainings
+    tail = f" [{_fmt_number(spread[0])}, {_fmt_number(spread[1])}]" if spread else ""
     if unc is not None and isinstance(value, (int, float, np.number)):
-        return f"{_fmt_number(value)} ± {_fmt_number(unc)}"
-    return _fmt_number(value) if not hasattr(value, "is_lower_bound") else str(value)
+        return f"{_fmt_number(value)} ± {_fmt_number(unc)}{tail}"
+    return (_fmt_number(value) if not hasattr(value, "is_lower_bound") else str(value)) + tail
 
 
 def _headline_keys(metrics: Mapping[str, Any]) -> list[str]:
@@ -164,6 +173,8 @@ def _metrics_table(metrics: Mapping[str, Any]) -> list[str]:
         columns: list[str] = []
         for row in metrics.values():
             columns += [k for k in _headline_keys(row) if k not in columns]
+        if all(row.get("model") == name for name, row in metrics.items()):
+            columns.remove("model")  # it is the first column already
         lines = [
             "| model | " + " | ".join(_escape(c) for c in columns) + " |",
             "| --- |" + " --- |" * len(columns),
