@@ -130,7 +130,9 @@ def train(
     data: Annotated[Path, typer.Argument(help="dataset directory or any readable file")],
     model: Annotated[str, typer.Option(help="registered model name")],
     out: Annotated[Path, typer.Option("--out", help="run directory to write")],
-    preset: Annotated[str, typer.Option(help="small (CPU) or default (paper)")] = "small",
+    preset: Annotated[
+        str | None, typer.Option(help="small (CPU; the default) or default (paper)")
+    ] = None,
     epochs: Annotated[int | None, typer.Option(help="maximum epochs")] = None,
     batch_size: Annotated[int | None, typer.Option(help="jets per batch")] = None,
     lr: Annotated[float | None, typer.Option(help="learning rate")] = None,
@@ -152,15 +154,20 @@ def train(
     focal_gamma: Annotated[float | None, typer.Option(help="focal loss gamma")] = None,
     focal_alpha: Annotated[float | None, typer.Option(help="focal loss alpha")] = None,
     balance_classes: Annotated[
-        bool, typer.Option("--balance-classes", help="weight classes to equal total weight")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--balance-classes/--no-balance-classes", help="weight classes to equal total weight"
+        ),
+    ] = None,
     decorrelate: Annotated[
         str | None, typer.Option(help="decorrelate from the mass: pearson, disco, adversary")
     ] = None,
-    strength: Annotated[float, typer.Option("--lambda", help="decorrelation strength")] = 10.0,
+    strength: Annotated[
+        float | None, typer.Option("--lambda", help="decorrelation strength (default 10)")
+    ] = None,
     decorrelate_variable: Annotated[
-        str, typer.Option(help="jet-table field to decorrelate from")
-    ] = "mass",
+        str | None, typer.Option(help="jet-table field to decorrelate from (default mass)")
+    ] = None,
     particle_features: Annotated[
         str | None,
         typer.Option(
@@ -172,7 +179,8 @@ def train(
 
     ``--decorrelate disco --lambda 10`` adds a mass-decorrelation penalty (or adversary) on
     background jets; ``--loss focal`` trains with focal loss (scores then are not
-    probabilities)."""
+    probabilities). Options given here override the ``--config`` file's fields; what is not
+    given keeps the file's value (``--lambda`` alone changes only the file's strength)."""
     from heplearn.training import train as _train
     from heplearn.training.engine import evaluate as _evaluate
 
@@ -198,13 +206,11 @@ def train(
         loss=loss,
         focal_gamma=focal_gamma,
         focal_alpha=focal_alpha,
-        balance_classes=balance_classes or None,
+        balance_classes=balance_classes,
         particle_features=particle_features
         if particle_features is None or "," not in particle_features
         else [name.strip() for name in particle_features.split(",")],
-        decorrelation=None
-        if decorrelate is None
-        else {"method": decorrelate, "strength": strength, "variable": decorrelate_variable},
+        decorrelation=_decorrelation_update(base, decorrelate, strength, decorrelate_variable),
     )
     if not result.is_main_process:  # DDP: rank 0 evaluates and reports
         return
@@ -214,6 +220,22 @@ def train(
         f"{metrics['auc']:.4f}, 1/eps_B(0.3) {metrics['rejection_at_0.3']:.1f}, 1/JSD(0.5) "
         f"{_fmt_optional(metrics['inverse_jsd_at_0.5'])}; wrote {out}"
     )
+
+
+def _decorrelation_update(base, method, strength, variable) -> dict | None:
+    """``--decorrelate``, ``--lambda`` and ``--decorrelate-variable`` merged into the config
+    file's ``decorrelation`` block (None: keep the file's, or no decorrelation)."""
+    given = {"method": method, "strength": strength, "variable": variable}
+    if all(v is None for v in given.values()):
+        return None
+    block = dict((base or {}).get("decorrelation") or {})
+    if method is None and "method" not in block:
+        raise HeplearnError(
+            "--lambda and --decorrelate-variable need --decorrelate (pearson, disco or "
+            "adversary) or a decorrelation block in --config"
+        )
+    block.update({k: v for k, v in given.items() if v is not None})
+    return block
 
 
 def _fmt_optional(x: float | None) -> str:
@@ -324,7 +346,10 @@ def landscape(
 @_friendly
 def study(
     name: Annotated[str, typer.Argument(help="focal, decorrelation, cwola, anomaly, reweighting")],
-    quick: Annotated[bool, typer.Option("--quick", help="2-core CPU sizes (< 15 min)")] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="2-core CPU sizes, < 15 min (default)")
+    ] = False,
+    full: Annotated[bool, typer.Option("--full", help="the papers' sample sizes")] = False,
     data: Annotated[Path | None, typer.Option(help="use this dataset")] = None,
     out: Annotated[Path | None, typer.Option(help="output directory (default runs/NAME)")] = None,
     seed: Annotated[int, typer.Option(help="seed of data and training")] = 1,
@@ -333,8 +358,10 @@ def study(
     """Run a physics-aware-learning study: data, training, figures, summary.json, report.md."""
     from heplearn.studies import run_study
 
+    if quick and full:
+        raise HeplearnError("--quick and --full exclude each other")
     out = out or Path("runs") / name
-    summary = run_study(name, out, quick=quick, data=data, seed=seed, workers=workers)
+    summary = run_study(name, out, quick=not full, data=data, seed=seed, workers=workers)
     _out.print_json(data=_jsonable(summary))
     _out.print(f"wrote {out / 'summary.json'} and {out / 'report.md'}")
 

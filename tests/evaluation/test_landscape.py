@@ -223,6 +223,21 @@ def test_independent_test_sample_joins_the_held_out_split(tmp_path, toy_dataset,
     for a, b in zip(alone, both, strict=True):
         assert a["model"] == b["model"] and a["train_seconds"] == b["train_seconds"]
         assert 0.0 <= b["auc"] <= 1.0
+    # by hand: the logistic regression's scores on the held-out split and on every extra jet
+    from heplearn.evaluation.metrics import auc
+    from heplearn.training import TrainConfig, build_inputs, load_tagger, predict, split_indices
+    from heplearn.training.engine import load_jets, subset
+
+    run = tmp_path / "a" / "models" / "logreg"
+    cfg = TrainConfig.cast(json.loads((run / "config.json").read_text())["config"])
+    own = build_inputs(load_jets(toy_dataset)[0], {"jet_features"}, cfg)
+    held_out = split_indices(400, cfg.val_fraction, cfg.test_fraction, cfg.split_seed)["test"]
+    parts = [subset(own, held_out), build_inputs(load_jets(extra)[0], {"jet_features"}, cfg)]
+    scores = np.concatenate([predict(load_tagger(run), p) for p in parts])
+    labels = np.concatenate([p["label"] for p in parts])
+    assert len(labels) == 380 and both[2]["model"] == "logreg"
+    assert both[2]["auc"] == pytest.approx(auc(scores, labels), abs=1e-12)
+    assert alone[2]["auc"] == pytest.approx(auc(scores[:80], labels[:80]), abs=1e-12)
     assert "independent sample" in (tmp_path / "a" / "report.md").read_text()
     with pytest.raises(HeplearnError, match="training dataset itself"):
         landscape(
@@ -383,3 +398,50 @@ def test_cli_landscape_with_repeated_trainings(tmp_path, toy_dataset):
     assert saved[0]["trainings"] == 2 and saved[0]["training_seeds"] == [1, 2]
     result = runner.invoke(app, [*args, "--trainings", "0", "--out", str(tmp_path / "z")])
     assert result.exit_code != 0 and "trainings must be a whole number" in result.output
+
+
+def test_cli_train_options_override_only_what_they_name_in_a_config_file(tmp_path, toy_dataset):
+    runner = CliRunner()
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(
+        "preset: default\nbalance_classes: true\nepochs: 1\nmax_particles: 8\n"
+        "decorrelation: {method: disco, strength: 3.0}\n"
+    )
+    base = ["train", str(toy_dataset), "--model", "pfn", "--config", str(cfg)]
+
+    def saved(run, *extra):
+        result = runner.invoke(app, [*base, "--out", str(tmp_path / run), *extra])
+        assert result.exit_code == 0, result.output
+        return json.loads((tmp_path / run / "config.json").read_text())["config"]
+
+    kept = saved("kept")
+    assert kept["preset"] == "default" and kept["balance_classes"] is True
+    assert kept["decorrelation"]["strength"] == 3.0
+    changed = saved(
+        "changed", "--no-balance-classes", "--lambda", "0.5", "--preset", "small",
+        "--decorrelate-variable", "pt",
+    )  # fmt: skip
+    assert changed["preset"] == "small" and changed["balance_classes"] is False
+    assert changed["decorrelation"] == {**kept["decorrelation"], "strength": 0.5, "variable": "pt"}
+    # the evaluation measures the sculpting of the variable the run decorrelated from
+    metrics = json.loads((tmp_path / "changed" / "metrics.json").read_text())
+    assert metrics["sculpting_variable"] == "pt"
+    assert (
+        json.loads((tmp_path / "kept" / "metrics.json").read_text())["sculpting_variable"] == "mass"
+    )
+    # without a file the CLI keeps its defaults: small preset, λ = 10 on the mass
+    result = runner.invoke(
+        app,
+        ["train", str(toy_dataset), "--model", "pfn", "--out", str(tmp_path / "plain"),
+         "--epochs", "1", "--max-particles", "8", "--decorrelate", "pearson"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    plain = json.loads((tmp_path / "plain" / "config.json").read_text())["config"]
+    assert plain["preset"] == "small" and plain["balance_classes"] is False
+    assert plain["decorrelation"]["strength"] == 10.0
+    assert plain["decorrelation"]["variable"] == "mass"
+    result = runner.invoke(
+        app, ["train", str(toy_dataset), "--model", "pfn", "--out", str(tmp_path / "x"),
+              "--lambda", "2"],
+    )  # fmt: skip
+    assert result.exit_code != 0 and "--lambda and --decorrelate-variable need" in result.output

@@ -52,7 +52,10 @@ def test_xgboost_path_recovers_the_analytic_ratio(gaussians):
     fit_source, target, held_out = gaussians
     rw = ClassifierReweighter(quiet("bdt")).fit_samples(fit_source, target)
     grid = np.linspace(-1.0, 1.5, 11)[:, None]  # where both samples are dense
-    np.testing.assert_allclose(rw.predict_weights(grid), exact_ratio(grid[:, 0]), rtol=0.15)
+    # a piecewise-constant ratio from 10k events per sample: over training seeds 0-7 the
+    # median deviation was 4-6% and the largest on this grid 11-18%
+    deviation = np.abs(rw.predict_weights(grid) / exact_ratio(grid[:, 0]) - 1)
+    assert np.median(deviation) < 0.08 and deviation.max() < 0.25
     w = rw.predict_weights(held_out)
     # unweighted mean 0; trees flatten the ratio in the far tail, hence the tolerance
     assert np.average(held_out[:, 0], weights=w) == pytest.approx(MU1, abs=0.075)

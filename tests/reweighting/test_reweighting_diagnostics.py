@@ -79,6 +79,9 @@ def test_fresh_classifier_auc_before_and_after():
     assert 0 < after.uncertainty < 0.02
     with pytest.raises(ReweightingError, match="source_weights: expected 6000"):
         fresh_classifier_auc(source[:, None], target[:, None], exact[:10], config=config)
+    for bad in (0, 1, 2.5):
+        with pytest.raises(ReweightingError, match="n_bootstrap must be an integer >= 2"):
+            fresh_classifier_auc(source[:, None], target[:, None], n_bootstrap=bad)
 
 
 def test_figures_are_written_whole(tmp_path):

@@ -28,6 +28,25 @@ def test_splits_are_disjoint_complete_and_reproducible():
     assert not np.array_equal(s["test"], split_indices(1000, 0.2, 0.1, seed=4)["test"])
 
 
+def test_max_train_jets_draws_a_random_nested_subset_of_both_classes(tmp_path, toy_table):
+    from heplearn.training.engine import random_subset
+
+    idx = np.arange(100, 400)
+    small, large = random_subset(idx, 20, 5), random_subset(idx, 60, 5)
+    assert np.all(np.diff(small) > 0) and set(small) <= set(large) <= set(idx)
+    assert np.array_equal(small, random_subset(idx, 20, 5))
+    assert not np.array_equal(small, random_subset(idx, 20, 6))
+    # a dataset stores its samples one after the other: all background, then all signal
+    blocked = toy_table[np.argsort(np.asarray(toy_table["label"]), kind="stable")]
+    train(blocked, tmp_path, model="logreg", max_train_jets=40, progress=False)
+    # a leading slice of the sorted indices would hold background only and fail to fit
+    assert json.loads((tmp_path / "config.json").read_text())["n_train"] == 40
+    cfg = TrainConfig.cast()
+    splits = split_indices(len(blocked), cfg.val_fraction, cfg.test_fraction, cfg.split_seed)
+    train_idx = random_subset(splits["train"], 40, cfg.split_seed)
+    assert len(np.unique(np.asarray(blocked["label"])[train_idx])) == 2
+
+
 def test_config_errors_name_the_field():
     with pytest.raises(InvalidConfigError, match="lr"):
         TrainConfig.cast({"lr": -1})
@@ -144,6 +163,17 @@ def test_tabular_model_round_trip(tmp_path, toy_table):
     test = subset(result.extra["arrays"], result.extra["test_index"])
     s1, s2 = predict(est, test), predict(load_tagger(tmp_path / "bdt"), test)
     assert np.array_equal(s1, s2)
+    # the training seed seeds the trees' row subsampling (subsample = 0.8), as for networks
+    again = train(toy_table, tmp_path / "same", model="bdt", **FAST)
+    other = train(toy_table, tmp_path / "other", model="bdt", **{**FAST, "seed": 2})
+    assert np.array_equal(predict(load_tagger(again.run_dir), test), s1)
+    assert not np.array_equal(predict(load_tagger(other.run_dir), test), s1)
+    fixed = {"model_overrides": {"random_state": 0}}
+    a = train(toy_table, tmp_path / "fixed-a", model="bdt", **FAST, **fixed)
+    b = train(toy_table, tmp_path / "fixed-b", model="bdt", **{**FAST, "seed": 2}, **fixed)
+    assert np.array_equal(
+        predict(load_tagger(a.run_dir), test), predict(load_tagger(b.run_dir), test)
+    )
 
 
 class _Evil:

@@ -43,6 +43,11 @@ def test_class_balance_weights_equalise_class_totals():
     wv = class_balance_weights(labels, ev)
     assert wv[labels == 1].sum() == pytest.approx(wv[labels == 0].sum())
     assert wv[1] / wv[2] == pytest.approx(ev[1] / ev[2])  # within a class, ratios kept
+    from heplearn.training.config import InvalidConfigError
+
+    for bad in (np.array([1.0, 1.0, 0.0, 0.0]), np.array([1.0, 1.0, np.nan, 1.0])):
+        with pytest.raises(InvalidConfigError, match="class 1 have total weight"):
+            class_balance_weights(np.array([0, 0, 1, 1]), bad)
 
 
 def test_focal_and_balanced_training_run_and_bdt_refuses_focal(tmp_path, toy_table):

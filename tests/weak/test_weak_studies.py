@@ -179,3 +179,14 @@ def test_anomaly_study_on_a_toy_dijet_sample(dijet_dataset, tmp_path, monkeypatc
     # the toy signal is trivially separable: the supervised cut finds it
     assert rows[0.2]["supervised"]["0.1"]["significance"] > 3.0
     assert s["sic_headline"]["supervised"]["max_sic"] > 2.0
+    # without signal no method and no cut fakes a discovery...
+    for method in ("cwola", "idealised", "supervised"):
+        for cut in ("1", "0.1", "0.01"):
+            assert rows[0.0][method][cut]["significance"] < 3.0, (method, cut)
+    # ...and CWoLa, which never saw a label, turns the injected signal into one: its tight
+    # cuts raise the significance far above that of no cut
+    cwola_sr = rows[0.2]["cwola"]
+    assert max(cwola_sr["0.1"]["significance"], cwola_sr["0.01"]["significance"]) > max(
+        3.0, 2 * cwola_sr["1"]["significance"]
+    )
+    assert s["sic_headline"]["cwola"]["max_sic"] > 2.0

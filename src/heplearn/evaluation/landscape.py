@@ -472,11 +472,15 @@ def _learning_curve(
     """
     from heplearn.evaluation.metrics import evaluate_scores
     from heplearn.evaluation.report import write_json
-    from heplearn.training.engine import load_tagger, predict, subset, train_on_arrays
+    from heplearn.training.engine import (
+        load_tagger,
+        predict,
+        random_subset,
+        subset,
+        train_on_arrays,
+    )
 
     n_train = len(splits["train"])
-    order = np.random.default_rng(config.split_seed).permutation(splits["train"])
-    val_order = np.random.default_rng(config.split_seed + 1).permutation(splits["val"])
     curves: dict[str, dict[str, list]] = {}
     for name in names:
         full, mine = _model_setup(name, size, config.model_copy(update={"progress": False}), arrays)
@@ -492,12 +496,12 @@ def _learning_curve(
                     "epochs": learning_curve_epochs(full.epochs, int(n), n_train, step_fraction)
                 }
             )
-            n_val = learning_curve_validation_size(len(val_order), int(n), n_train)
+            n_val = learning_curve_validation_size(len(splits["val"]), int(n), n_train)
             done = _finished_run(run, cfg, int(n), source, n_val)
             if done is None:
                 result = train_on_arrays(
-                    subset(mine, np.sort(order[:n])),
-                    subset(mine, np.sort(val_order[:n_val])),
+                    subset(mine, random_subset(splits["train"], int(n), config.split_seed)),
+                    subset(mine, random_subset(splits["val"], n_val, config.split_seed + 1)),
                     cfg,
                     run,
                     source=source,

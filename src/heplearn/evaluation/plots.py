@@ -406,6 +406,7 @@ def plot_sculpting(
     bins: int | ArrayLike = 40,
     mass_range: tuple[float, float] | None = None,
     title: str | None = None,
+    xlabel: str = "Jet mass [GeV]",
 ) -> Path:
     """Background jet-mass distribution before and after a cut at fixed ε_S (normalised).
 
@@ -430,6 +431,8 @@ def plot_sculpting(
         Histogram range when ``bins`` is an int; default the background mass range.
     title : str, optional
         Axes title.
+    xlabel : str
+        Axis label of ``mass`` (another variable may be given in its place).
 
     Returns
     -------
@@ -463,8 +466,8 @@ def plot_sculpting(
         if h_pass.sum() > 0 and h_fail.sum() > 0:
             jsd = jensen_shannon_divergence(h_pass * np.diff(edges), h_fail * np.diff(edges))
             legend_title = f"JSD(pass, fail) = {jsd:.3g}"
-        ax.set_xlabel("Jet mass [GeV]")
-        ax.set_ylabel("Normalised jets / GeV")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("Normalised jets / GeV" if "GeV" in xlabel else "Normalised jets per unit")
         if title:
             ax.set_title(title)
         ax.legend(title=legend_title, loc="best", fontsize="small", title_fontsize="small")

@@ -271,6 +271,8 @@ def fresh_classifier_auc(
 
     if not 0 < test_fraction < 1:
         raise ReweightingError(f"test_fraction must lie in (0, 1), got {test_fraction!r}")
+    if isinstance(n_bootstrap, bool) or int(n_bootstrap) != n_bootstrap or n_bootstrap < 2:
+        raise ReweightingError(f"n_bootstrap must be an integer >= 2, got {n_bootstrap!r}")
     n_s, n_t = _n_events(source, "source"), _n_events(target, "target")
     for name, n in (("source", n_s), ("target", n_t)):
         if n == 0:
@@ -299,7 +301,7 @@ def fresh_classifier_auc(
     labels = np.concatenate([np.zeros(len(te_s), np.int64), np.ones(len(te_t), np.int64)])
     _check_labels(labels, len(labels))
     w_test = np.concatenate([w_s[te_s], np.ones(len(te_t))])
-    boot = bootstrap(auc, scores, labels, w_test, n=max(int(n_bootstrap), 2), seed=seed)
+    boot = bootstrap(auc, scores, labels, w_test, n=int(n_bootstrap), seed=seed)
     return FreshClassifierResult(
         auc=boot.value,
         uncertainty=boot.std,

@@ -72,6 +72,17 @@ def split_indices(
     return {"train": np.sort(tr), "val": np.sort(val), "test": np.sort(test)}
 
 
+def random_subset(index: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """``n`` entries of ``index`` drawn at random (seeded), sorted.
+
+    The draw is the first ``n`` of one seeded permutation, so the subsets of one seed are
+    nested (each smaller one lies inside the larger). Never the first ``n`` of ``index``
+    itself: a dataset stores its samples one after the other (all QCD jets, then all top
+    jets), and a leading slice of sorted indices would hold one class only.
+    """
+    return np.sort(np.random.default_rng(seed).permutation(index)[:n])
+
+
 def subset(arrays: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.ndarray]:
     return {k: v[index] for k, v in arrays.items()}
 
@@ -380,6 +391,8 @@ def _train_tabular(train_arrays, val_arrays, config, run_dir) -> TrainResult:
     from heplearn import models
 
     est = models.create(config.model, preset=config.preset, **config.model_overrides)
+    if hasattr(est, "random_state") and "random_state" not in config.model_overrides:
+        est.random_state = config.seed  # seeds the trees' row subsampling, as for networks
     x, y = train_arrays["jet_features"], train_arrays["label"]
     w = train_arrays.get("weight")
     est.fit(x, y, sample_weight=w, eval_set=(val_arrays["jet_features"], val_arrays["label"]))
@@ -491,7 +504,7 @@ def train(
     splits = split_indices(len(table), config.val_fraction, config.test_fraction, config.split_seed)
     train_idx = splits["train"]
     if config.max_train_jets is not None:
-        train_idx = train_idx[: config.max_train_jets]
+        train_idx = random_subset(train_idx, config.max_train_jets, config.split_seed)
     arrays = build_inputs(table, required_inputs(config.model), config)
     result = train_on_arrays(
         subset(arrays, train_idx),
@@ -545,17 +558,21 @@ def evaluate(
     labels = test["label"]
     weights = test.get("weight")
     metrics = evaluate_scores(scores, labels, weights, bootstrap=bootstrap, seed=config.seed)
-    mass = ak.to_numpy(table["mass"])
+    # sculpting of the variable the run decorrelated from (the jet mass otherwise)
+    variable = "mass" if config.decorrelation is None else config.decorrelation.variable
+    mass = ak.to_numpy(table[variable]).astype(np.float64)
     from heplearn.evaluation.metrics import InvalidScoresError, sculpting_jsd
 
-    # mass sculpting at eps_S = 0.5 (the decorrelation plane of arXiv:2001.05310); undefined
-    # (None) when no background jet passes or fails that cut
+    # sculpting at eps_S = 0.5 (the decorrelation plane of arXiv:2001.05310); undefined
+    # (None) when no background jet passes or fails that cut; no sculpting at all (JSD = 0)
+    # gives 1/JSD = inf, as in heplearn.decorrelation.decorrelation_metrics
     try:
         jsd = sculpting_jsd(scores, labels, mass, weights, signal_efficiency=0.5)
     except InvalidScoresError:
         jsd = None
+    metrics["sculpting_variable"] = variable
     metrics["jsd_at_0.5"] = jsd
-    metrics["inverse_jsd_at_0.5"] = None if not jsd else 1.0 / jsd
+    metrics["inverse_jsd_at_0.5"] = None if jsd is None else (1.0 / jsd if jsd > 0 else np.inf)
     models = {config.model: (scores, labels)}
     figures = [
         plots.plot_rejection(models, run_dir / "rejection.png"),

@@ -61,15 +61,26 @@ def focal_loss(
 def class_balance_weights(labels, weights=None):
     """Per-event weights that give every class the same total weight: for class c,
     w_i ← w_i · W / (K · W_c), with W the total weight, W_c that of class c and K classes
-    (the "balanced" class weights of scikit-learn, weighted). Works on numpy arrays."""
+    (the "balanced" class weights of scikit-learn, weighted). Works on numpy arrays.
+
+    A class whose jets carry no positive total weight cannot be balanced: that raises
+    :class:`~heplearn.training.config.InvalidConfigError` naming the class."""
     import numpy as np
+
+    from heplearn.training.config import InvalidConfigError
 
     labels = np.asarray(labels)
     w = np.ones(len(labels)) if weights is None else np.asarray(weights, dtype=float)
     classes = np.unique(labels)
+    totals = {c: w[labels == c].sum() for c in classes}
+    for c, total_c in totals.items():
+        if not total_c > 0:  # also NaN
+            raise InvalidConfigError(
+                f"balance_classes: the jets of class {c} have total weight {total_c:g}; "
+                "every class needs a positive total weight to be balanced"
+            )
     total = w.sum()
     out = w.copy()
     for c in classes:
-        sel = labels == c
-        out[sel] *= total / (len(classes) * w[sel].sum())
+        out[labels == c] *= total / (len(classes) * totals[c])
     return out.astype(np.float32)

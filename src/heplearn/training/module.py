@@ -310,6 +310,8 @@ class AdversarialTaggerModule(TaggerModule):
         logits = self(batch)
         for _ in range(d.adversary_steps):
             l_adv = self._adversary_loss(logits.detach(), batch)
+            if not l_adv.requires_grad:
+                break  # no background jet in this batch: nothing for the adversary to fit
             opt_adv.zero_grad()
             self.manual_backward(l_adv)
             opt_adv.step()
