@@ -46,6 +46,7 @@ def test_study_end_to_end_on_toy_jets(tmp_path, toy_jets, monkeypatch):
         "n_bootstrap": 10,
         "n_classifier_bootstrap": 3,
         "n_prior_draws": 3,
+        "n_fresh_draws": 3,
     }
     monkeypatch.setitem(study.SIZES, True, tiny)
     out = tmp_path / "out"
@@ -84,6 +85,10 @@ def test_study_end_to_end_on_toy_jets(tmp_path, toy_jets, monkeypatch):
     assert len(pulls) == 3 and summary["prior_pull_mean"] == pytest.approx(np.mean(pulls))
     assert summary["prior_fraction_within_1_sigma"] == np.mean(np.abs(pulls) < 1)
     assert "other halvings" in (out / "report.md").read_text()
+    # the closure test repeated on other halvings with other BDT seeds: its own spread
+    draws = summary["auc_after_other_draws"]
+    assert len(draws) == 3 and len(set(draws)) > 1 and all(0 <= a <= 1 for a in draws)
+    assert summary["auc_after_draws_std"] == pytest.approx(np.std(draws, ddof=1))
     figures = ["weights.png", "label_shift_scores.png"]
     figures += [f"observable_{name}.png" for name in study.OBSERVABLES]
     for name in figures:
