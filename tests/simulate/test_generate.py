@@ -66,9 +66,33 @@ def test_zjets_dimuon_mass_peaks_at_the_z():
     mass = ak.to_numpy(table.dimuon_mass)[first]
     assert len(mass) > 80
     assert np.median(mass[(mass > 81) & (mass < 101)]) == pytest.approx(91.2, abs=1.0)
-    # jets never contain the two selected muons
-    assert not (np.abs(ak.to_numpy(ak.flatten(table.constituents.pid))) == 13).all()
+    # jets never contain the two selected muons: left in, each Z muon (p_T ~ 45 GeV) would
+    # be a hard muon constituent, 2 per event; only soft muons from hadron decays remain
+    c = ak.flatten(table.constituents)
+    muon_pt = np.hypot(ak.to_numpy(c.px), ak.to_numpy(c.py))[np.abs(ak.to_numpy(c.pid)) == 13]
+    assert np.sum(muon_pt > 20) <= 2
     assert ak.to_numpy(table.pt).min() > 30
+
+
+def test_pileup_collides_at_the_hard_process_energy(monkeypatch):
+    import importlib
+
+    gen = importlib.import_module("heplearn.simulate.generate")  # the module, not the function
+
+    energies = []
+
+    class Stop(Exception):
+        pass
+
+    def record(settings, seed, sqrt_s):
+        energies.append(sqrt_s)
+        if len(energies) == 2:
+            raise Stop
+
+    monkeypatch.setattr(gen, "make_pythia", record)
+    with pytest.raises(Stop):
+        gen.generate_shard("zjets", "none", 1, 0, 10, pileup=5)
+    assert energies == [13000, 13000]  # the zjets card is at 13 TeV, minimum bias at 14
 
 
 def test_pileup_constituents_carry_their_vertex():
@@ -124,3 +148,5 @@ def test_bad_arguments_are_refused(tmp_path):
         generate("top", tmp_path / "x", n_jets=0, seed=1, progress=False)
     with pytest.raises(HeplearnError, match="--workers"):
         generate("top", tmp_path / "x", n_jets=10, seed=1, workers=0, progress=False)
+    with pytest.raises(HeplearnError, match="--seed must be a whole number >= 0"):
+        generate("top", tmp_path / "x", n_jets=10, seed=-1, progress=False)

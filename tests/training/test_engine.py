@@ -86,6 +86,27 @@ def test_weighted_cross_entropy_hand_value_and_duplication():
     assert weighted_cross_entropy(logits, labels, w).item() == pytest.approx(dup.item())
 
 
+def test_one_cycle_warms_up_for_the_configured_fraction():
+    from heplearn.training.module import one_cycle
+
+    for fraction, peak in ((0.2, 19), (0.05, 4), (0.0, 1)):
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+        sched = one_cycle(opt, 1.0, 100, fraction)
+        lrs = []
+        for _ in range(100):
+            lrs.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        assert int(np.argmax(lrs)) == peak and max(lrs) == pytest.approx(1.0)
+        assert lrs[-1] < 1e-3
+    for total in (1, 2, 3):  # tiny runs still get a schedule
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+        sched = one_cycle(opt, 1.0, total, 0.05)
+        for _ in range(total):
+            opt.step()
+            sched.step()
+
+
 def test_warmup_cosine_schedule():
     assert warmup_cosine(0, 100, 10) == pytest.approx(0.1)
     assert warmup_cosine(9, 100, 10) == pytest.approx(1.0)
@@ -221,10 +242,32 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
     assert last.read_bytes() == before
 
 
+def test_lorentz_scalars_from_the_particle_features_reach_the_model(tmp_path, toy_table):
+    """LorentzNet's ``scalar_features`` reads columns of ``features`` (here the charge):
+    the engine must build, standardise and feed them, and a reloaded run must too."""
+    from heplearn.representations import KINPID_FEATURES
+
+    charge = KINPID_FEATURES.index("charge")
+    over = {"model_overrides": {"scalar_features": [charge]}}
+    res = train(toy_table, tmp_path / "ln", model="lorentznet", **FAST, **over)
+    assert "features" in json.loads((tmp_path / "ln" / "scaler.json").read_text())
+    tagger = load_tagger(tmp_path / "ln")
+    assert tagger.network.inputs == ("vectors", "features")
+    test = subset(res.extra["arrays"], res.extra["test_index"])
+    scores = predict(tagger, test)
+    assert np.all(np.isfinite(scores)) and evaluate(tmp_path / "ln", toy_table, bootstrap=0)
+
+
 def test_one_class_is_refused(tmp_path, toy_table):
     one = toy_table[np.asarray(toy_table.label) == 1]
     with pytest.raises(FormatError, match="two classes"):
         train(one, tmp_path / "x", model="pfn", **FAST)
+    # a multi-class dataset (JetClass has ten labels) is refused by name, not deep in a loss
+    import awkward as ak
+
+    three = ak.with_field(toy_table, np.arange(len(toy_table)) % 3, "label")
+    with pytest.raises(FormatError, match=r"binary .* got labels \[0, 1, 2\]"):
+        train(three, tmp_path / "y", model="pfn", **FAST)
 
 
 def test_epoch_sampler_shards_an_epoch_across_ddp_ranks(monkeypatch):

@@ -319,7 +319,7 @@ def _finished_run(
 
         try:
             full = to_jsonable(TrainConfig.cast(config).model_dump())
-            if "features" not in required_inputs(full["model"]):
+            if "features" not in required_inputs(full["model"], full["model_overrides"]):
                 full.pop("particle_features")
         except HeplearnError:
             return None

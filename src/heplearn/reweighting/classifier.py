@@ -344,7 +344,7 @@ class ClassifierReweighter:
         from heplearn.training.inputs import build_inputs, required_inputs
 
         config = self.config_
-        needed = required_inputs(config.model)
+        needed = required_inputs(config.model, config.model_overrides)
         if _is_table(X):
             arrays = build_inputs(X, needed, config)
         elif isinstance(X, Mapping):

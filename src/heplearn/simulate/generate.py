@@ -40,6 +40,11 @@ _EVENT_BITS = 32
 _SAMPLE_BITS = 8
 
 
+def _check_seed(seed: int) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise HeplearnError(f"--seed must be a whole number >= 0, got {seed!r}")
+
+
 def derive_seed(seed: int, *path: int) -> int:
     """A Pythia seed in [1, 9e8] derived from the dataset seed and a path of indices."""
     state = np.random.SeedSequence([seed, *path]).generate_state(1, dtype=np.uint64)[0]
@@ -163,6 +168,7 @@ def generate_shard(
     In ``leading`` mode exactly that many jets are returned; in event modes (``all``,
     ``dijet``) whole events are kept until each sample has at least its share.
     """
+    _check_seed(seed)
     card = ProcessCard.cast(card)
     detector = get_detector(detector)
     minbias_card = load_process_card("minbias") if pileup > 0 else None
@@ -178,10 +184,10 @@ def generate_shard(
         minbias = None
         if minbias_card is not None:
             mb = minbias_card.samples[0]
-            minbias = make_pythia(
+            minbias = make_pythia(  # pileup collides at the hard process's energy
                 [*minbias_card.pythia, *mb.pythia],
                 derive_seed(seed, shard_index, s_index, 1),
-                minbias_card.sqrt_s,
+                card.sqrt_s,
             )
         rng = np.random.default_rng([seed, shard_index, s_index])
         chunks, n_have, n_events_done = [], 0, 0
@@ -288,6 +294,7 @@ def generate(
     det = get_detector(detector)
     if pileup < 0:
         raise HeplearnError(f"--pileup must be >= 0, got {pileup}")
+    _check_seed(seed)
     if workers is not None and workers < 1:
         raise HeplearnError(f"--workers must be >= 1, got {workers}")
     sizes = shard_sizes(n_jets, shard_jets)

@@ -103,7 +103,7 @@ def run(
         progress=progress,
         decorrelation={"method": "disco", "strength": 0.0},  # adds the mass array
     )
-    arrays = build_inputs(table, required_inputs(base.model), base)
+    arrays = build_inputs(table, required_inputs(base.model, base.model_overrides), base)
     # a large test set: 1/JSD of the few background jets passing a strong tagger is
     # statistics-limited
     splits = split_indices(len(table), 0.15, 0.35, base.split_seed)

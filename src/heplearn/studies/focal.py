@@ -103,7 +103,7 @@ def run(
         early_stopping_patience=None,
         progress=progress,
     )
-    arrays = build_inputs(table, required_inputs(base.model), base)
+    arrays = build_inputs(table, required_inputs(base.model, base.model_overrides), base)
     tr, va, te = (subset(arrays, split[k]) for k in ("train", "val", "test"))
     results: dict[str, Any] = {}
     best_scores = {}

@@ -81,7 +81,9 @@ class TrainConfig(BaseModel):
         None, gt=0, description="clip the gradients' global L2 norm to this value"
     )
     schedule: Literal["cosine", "onecycle", "constant"] = "cosine"
-    warmup_fraction: float = Field(0.05, ge=0, lt=1)
+    warmup_fraction: float = Field(
+        0.05, ge=0, lt=1, description="warm-up share of the cosine and one-cycle schedules"
+    )
     early_stopping_patience: int | None = Field(5, gt=0)
     devices: int | Literal["auto"] = "auto"
     num_nodes: int = Field(1, gt=0)

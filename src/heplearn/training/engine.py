@@ -127,6 +127,11 @@ def _check_labels(labels: np.ndarray, where: str) -> None:
         raise FormatError(
             f"{where}: training needs at least two classes; got only label(s) {classes.tolist()}"
         )
+    if not set(classes.tolist()) <= {0, 1}:
+        raise FormatError(
+            f"{where}: the taggers are binary (label 1 = signal, 0 = background); got labels "
+            f"{classes.tolist()}. Select two classes first (e.g. one JetClass label vs QCD)"
+        )
 
 
 def _accelerator(config: TrainConfig) -> tuple[str, str]:
@@ -303,9 +308,10 @@ def _train_torch(train_arrays, val_arrays, config, run_dir, resume, max_epochs) 
     if not config.progress:  # quiet runs: no banners from Lightning either
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     L.seed_everything(config.seed, workers=True, verbose=False)
-    from heplearn import models
 
-    consumed = set(models.model_info(config.model).inputs)
+    from heplearn.training.inputs import required_inputs
+
+    consumed = required_inputs(config.model, config.model_overrides)
     stats = fit_scaler(train_arrays, keys=tuple(sorted(consumed & {"features", "jet_features"})))
     from heplearn.evaluation.report import write_json
 
@@ -505,7 +511,7 @@ def train(
     train_idx = splits["train"]
     if config.max_train_jets is not None:
         train_idx = random_subset(train_idx, config.max_train_jets, config.split_seed)
-    arrays = build_inputs(table, required_inputs(config.model), config)
+    arrays = build_inputs(table, required_inputs(config.model, config.model_overrides), config)
     result = train_on_arrays(
         subset(arrays, train_idx),
         subset(arrays, splits["val"]),
@@ -533,7 +539,7 @@ def _test_arrays(run_dir: Path, data=None):
             )
     table, _ = load_jets(data)
     splits = split_indices(len(table), config.val_fraction, config.test_fraction, config.split_seed)
-    arrays = build_inputs(table, required_inputs(config.model), config)
+    arrays = build_inputs(table, required_inputs(config.model, config.model_overrides), config)
     return config, table[splits["test"]], subset(arrays, splits["test"])
 
 

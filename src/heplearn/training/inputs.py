@@ -22,14 +22,18 @@ from heplearn.training.config import TrainConfig
 __all__ = ["required_inputs", "build_inputs", "model_dimensions"]
 
 
-def required_inputs(models: str | Iterable[str]) -> set[str]:
-    """The input keys the named model(s) consume."""
+def required_inputs(models: str | Iterable[str], overrides: dict | None = None) -> set[str]:
+    """The input keys the named model(s) consume; ``overrides`` (the ``model_overrides`` of
+    one model) may add some: ``scalar_features`` of LorentzNet or L-GATr reads its Lorentz
+    scalars from the per-particle ``features``."""
     from heplearn import models as registry
 
     names = [models] if isinstance(models, str) else list(models)
     keys: set[str] = set()
     for name in names:
         keys |= set(registry.model_info(name).inputs)
+    if overrides and overrides.get("scalar_features"):
+        keys.add("features")
     return keys
 
 

@@ -76,6 +76,18 @@ def warmup_cosine(step: int, total: int, warmup: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
+def one_cycle(opt, max_lr: float, total: int, warmup_fraction: float):
+    """Smith's one-cycle schedule (arXiv:1708.07120) through ``OneCycleLR``: the learning
+    rate rises for ``warmup_fraction`` of the ``total`` steps (at least two, as
+    ``OneCycleLR`` needs; below 4 steps in all, its default 30%), then anneals (cosine) to
+    far below its start."""
+    warmup = max(2, round(warmup_fraction * total))
+    pct_start = warmup / total if total >= 4 else 0.3
+    return torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=max_lr, total_steps=total, pct_start=pct_start
+    )
+
+
 def _rank_and_world() -> tuple[int, int]:
     dist = torch.distributed
     if dist.is_available() and dist.is_initialized():
@@ -243,7 +255,7 @@ class TaggerModule(L.LightningModule):
         per_epoch = self.trainer.estimated_stepping_batches / max(1, self.trainer.max_epochs)
         total = max(1, round(per_epoch * c.epochs))
         if c.schedule == "onecycle":
-            return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=c.lr, total_steps=total)
+            return one_cycle(opt, c.lr, total, c.warmup_fraction)
         if c.schedule == "cosine":
             warmup = int(c.warmup_fraction * total)
             return torch.optim.lr_scheduler.LambdaLR(
