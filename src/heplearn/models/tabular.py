@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +33,9 @@ def _as_2d(x: Any, name: str = "X") -> np.ndarray:
 
 
 def _atomic_write(path: str | os.PathLike, text: str) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    from heplearn.data.dataset import _atomic_write_bytes  # fsync, no leftover on failure
+
+    _atomic_write_bytes(Path(path), text.encode())
 
 
 class _Base:

@@ -14,7 +14,10 @@ their cell, as Delphes' ``SmearTowerCenter``).
 Simplifications (stated, not hidden): straight-line propagation (a charged particle with
 pT below 0.15·B·R_tracker curls up and never reaches the calorimeter, otherwise its cell
 is the one its momentum points at), one uniform cell size per calorimeter, Gaussian cell
-smearing truncated at zero.
+smearing truncated at zero, and the energy flow subtracts the *true* energy of the tracked
+particles from a cell and tests the excess against the cell's resolution alone (Delphes
+subtracts the smeared track energy and adds the track resolution in quadrature to the
+significance); the neutral candidates near threshold differ slightly.
 
 Detectors are cards too: ``none`` (particle level), ``atlas-like``, ``cms-like``; every
 number below cites the Delphes card it comes from.
