@@ -935,7 +935,8 @@ def combine_trainings(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     if len(runs) == 0:
         raise InvalidOptionError("combine_trainings needs at least one training; got none")
     summary = summarize_runs(runs)
-    rejections = [k for k in runs[0] if k.startswith("rejection_at_") and "_" not in k[13:]]
+    prefix = "rejection_at_"  # rejection_at_0.3, not its companions (..._uncertainty)
+    rejections = [k for k in runs[0] if k.startswith(prefix) and "_" not in k[len(prefix) :]]
     out: dict[str, Any] = dict(runs[0])
     for key in (*_TRAINING_MEDIANS, *rejections):
         if key not in summary:
