@@ -78,10 +78,10 @@ def warmup_cosine(step: int, total: int, warmup: int) -> float:
 
 def one_cycle(opt, max_lr: float, total: int, warmup_fraction: float):
     """Smith's one-cycle schedule (arXiv:1708.07120) through ``OneCycleLR``: the learning
-    rate rises for ``warmup_fraction`` of the ``total`` steps (at least two, as
-    ``OneCycleLR`` needs; below 4 steps in all, its default 30%), then anneals (cosine) to
-    far below its start."""
-    warmup = max(2, round(warmup_fraction * total))
+    rate rises for ``warmup_fraction`` of the ``total`` steps (at least two and at most
+    ``total - 2``, so that both phases exist, as ``OneCycleLR`` needs; below 4 steps in
+    all, its default 30%), then anneals (cosine) to far below its start."""
+    warmup = min(max(2, round(warmup_fraction * total)), total - 2)
     pct_start = warmup / total if total >= 4 else 0.3
     return torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=max_lr, total_steps=total, pct_start=pct_start
