@@ -1,3 +1,4 @@
+import itertools
 import json
 
 import numpy as np
@@ -5,6 +6,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+import heplearn.evaluation.landscape as landscape_module
 from heplearn.cli import app
 from heplearn.data.dataset import write_dataset
 from heplearn.errors import HeplearnError, UnknownNameError
@@ -79,7 +81,11 @@ def test_landscape_writes_the_table_json_and_report(tmp_path, toy_dataset):
     assert again[0]["auc"] == rows[1]["auc"]
 
 
-def test_repeated_trainings_give_medians_spreads_and_an_ensemble(tmp_path, toy_dataset):
+def test_repeated_trainings_give_medians_spreads_and_an_ensemble(
+    tmp_path, toy_dataset, monkeypatch
+):
+    rates = itertools.cycle([100.0, 300.0, 200.0])  # each training's inference is timed on its own
+    monkeypatch.setattr(landscape_module, "_inference_rate", lambda *a, **k: next(rates))
     models = ["tau32-cut", "pfn"]
     rows = landscape(
         "top", data=toy_dataset, models=models, out=tmp_path, progress=False, trainings=3
@@ -99,6 +105,8 @@ def test_repeated_trainings_give_medians_spreads_and_an_ensemble(tmp_path, toy_d
     assert pfn["trainings"] == 3 and pfn["auc"] == pytest.approx(aucs[1])
     assert pfn["auc_spread"] == pytest.approx(list(np.percentile(aucs, [16, 84])))
     assert pfn["train_seconds"] == pytest.approx(np.median([m["train_seconds"] for m in each]))
+    assert [m["inference_jets_per_second"] for m in each] == [100.0, 300.0, 200.0]
+    assert pfn["inference_jets_per_second"] == 200.0
     assert 0.0 <= pfn["ensemble_auc"] <= 1.0 and "ensemble_rejection_at_0.3" in pfn
     assert json.loads((tmp_path / "landscape.json").read_text())[1]["auc"] == pfn["auc"]
     # the figures show the first training

@@ -259,13 +259,15 @@ def _hardest(arrays: dict[str, np.ndarray], n: int | None) -> dict[str, np.ndarr
 def _combined_row(per_training, all_scores, labels, size: LandscapeSize, seed: int) -> dict:
     """The table row of one model: the training itself, or with several trainings the
     median and spread over them (:func:`~heplearn.evaluation.metrics.combine_trainings`),
-    the median training time, and the ensemble (the mean score of the trainings)."""
+    the median training time and inference rate, and the ensemble (the mean score of the
+    trainings)."""
     from heplearn.evaluation.metrics import combine_trainings, evaluate_scores
 
     if len(per_training) == 1:
         return {**per_training[0], "trainings": 1}
     row = combine_trainings(per_training)
-    row["train_seconds"] = float(np.median([r["train_seconds"] for r in per_training]))
+    for key in ("train_seconds", "inference_jets_per_second"):
+        row[key] = float(np.median([r[key] for r in per_training]))
     row["training_seeds"] = [seed + k for k in range(len(per_training))]
     ensemble = evaluate_scores(
         np.mean(all_scores, axis=0), labels, bootstrap=size.bootstrap, seed=seed
@@ -699,7 +701,7 @@ def landscape(
         else:
             base, mine = _model_setup(name, size, config, arrays)
             mine_test = _hardest(test, size.particles_for.get(name))
-            per_training, all_scores, rate = [], [], 0.0
+            per_training, all_scores = [], []
             for k in range(trainings):
                 # the split stays fixed by split_seed: only the training seed changes
                 cfg = base.model_copy(update={"seed": seed + k})
@@ -721,8 +723,7 @@ def landscape(
                 m = evaluate_scores(
                     all_scores[-1], test["label"], bootstrap=size.bootstrap, seed=seed
                 )
-                if k == 0:
-                    rate = _inference_rate(tagger, mine_test)
+                rate = _inference_rate(tagger, mine_test)
                 per_training.append(_row(name, m, *done, rate))
                 write_json(run / "metrics.json", per_training[-1])
             s = all_scores[0]  # figures and the learning curve show the first training
