@@ -316,6 +316,13 @@ def landscape(
             "16-84% spread over trainings",
         ),
     ] = 1,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            help="preset of every trained model: small or default (published); default: the "
+            "mode's (small for --quick/--medium, default for --full)",
+        ),
+    ] = None,
 ) -> None:
     """Train and compare the tagger landscape; print the table, write landscape.json."""
     from heplearn.evaluation.landscape import format_table
@@ -335,6 +342,7 @@ def landscape(
         curve_step_fraction=curve_steps,
         test_data=test_data,
         trainings=trainings,
+        preset=preset,
     )
     # a wide table: when stdout is a file or pipe, do not wrap it at rich's default 80 columns
     console = _out if _out.is_terminal else Console(width=160)

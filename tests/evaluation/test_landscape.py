@@ -396,6 +396,24 @@ def test_cli_train_evaluate_export(tmp_path, toy_dataset):
     assert result.exit_code == 2 and 'Unknown model "x"' in result.output
 
 
+def test_preset_default_trains_the_published_architectures(tmp_path, toy_dataset):
+    rows = landscape(
+        "top", data=toy_dataset, models=["pfn"], out=tmp_path, progress=False, preset="default"
+    )
+    # PFN with Phi (100, 100, 256) and F (100, 100, 100) on 7 kinematic features (README)
+    assert rows[0]["parameters"] == 83_370
+    saved = json.loads((tmp_path / "models" / "pfn" / "config.json").read_text())
+    assert saved["config"]["preset"] == "default"
+    assert "Presets: default;" in (tmp_path / "report.md").read_text()
+    # the mode's own presets otherwise, with ParticleNet-Lite's exception named
+    landscape("top", data=toy_dataset, models=["logreg"], out=tmp_path / "q", progress=False)
+    report = (tmp_path / "q" / "report.md").read_text()
+    assert "Presets: small (particlenet-lite: default);" in report
+    with pytest.raises(HeplearnError, match="preset must be 'small' or 'default'"):
+        landscape("top", data=toy_dataset, models=["pfn"], out=tmp_path / "x", preset="large")
+    assert not (tmp_path / "x").exists()  # refused before any work
+
+
 def test_cli_landscape_with_repeated_trainings(tmp_path, toy_dataset):
     runner = CliRunner()
     args = ["landscape", "top", "--data", str(toy_dataset), "--models", "logreg"]
@@ -406,6 +424,8 @@ def test_cli_landscape_with_repeated_trainings(tmp_path, toy_dataset):
     assert saved[0]["trainings"] == 2 and saved[0]["training_seeds"] == [1, 2]
     result = runner.invoke(app, [*args, "--trainings", "0", "--out", str(tmp_path / "z")])
     assert result.exit_code != 0 and "trainings must be a whole number" in result.output
+    result = runner.invoke(app, [*args, "--preset", "huge", "--out", str(tmp_path / "p")])
+    assert result.exit_code != 0 and "preset must be 'small' or 'default'" in result.output
 
 
 def test_cli_train_options_override_only_what_they_name_in_a_config_file(tmp_path, toy_dataset):

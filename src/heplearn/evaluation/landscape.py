@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -565,6 +565,7 @@ def landscape(
     progress: bool = True,
     test_data: str | os.PathLike | None = None,
     trainings: int = 1,
+    preset: Literal["small", "default"] | None = None,
 ) -> list[dict[str, Any]]:
     """Train and compare taggers; write ``OUT/landscape.json``, ``OUT/report.md`` and figures.
 
@@ -593,6 +594,11 @@ def landscape(
     curve_step_fraction
         Each learning-curve point trains for this fraction of the full point's optimiser
         steps (:func:`learning_curve_epochs`; 1 = equal steps).
+    preset
+        The preset of every trained model, instead of the mode's (``quick`` and
+        ``medium``: ``small``, ParticleNet-Lite at its published size; ``full``:
+        ``default``). ``"default"`` trains the published architectures under the mode's
+        sample size and epoch budget.
     trainings
         Train every model this many times, with training seeds ``seed``, ``seed + 1``, ...
         on the same split, and quote the median over the trainings with their 16–84%
@@ -626,6 +632,10 @@ def landscape(
     if mode not in SIZES:
         raise HeplearnError(f"landscape mode must be one of {sorted(SIZES)}, got {mode!r}")
     size = SIZES[mode]
+    if preset is not None:
+        if preset not in ("small", "default"):
+            raise HeplearnError(f"preset must be 'small' or 'default', got {preset!r}")
+        size = replace(size, preset=preset, preset_for={})
     names = list(models) if models else default_models(process, mode)
     trained = [n for n in names if n not in CLASSIC_TAGGERS]
     for name in trained:
@@ -808,6 +818,7 @@ def landscape(
 
 
 def _notes(size: LandscapeSize, source, splits, independent=None, features=()) -> str:
+    presets = size.preset + "".join(f" ({m}: {p})" for m, p in size.preset_for.items())
     extra = (
         ""
         if independent is None
@@ -817,7 +828,7 @@ def _notes(size: LandscapeSize, source, splits, independent=None, features=()) -
     return (
         f"Dataset: {source.get('source')} ({sum(len(v) for v in splits.values())} jets; "
         f"train {len(splits['train'])}, validation {len(splits['val'])}, test "
-        f"{len(splits['test'])}).{extra} Presets: {size.preset}; {size.epochs} epochs at most, "
+        f"{len(splits['test'])}).{extra} Presets: {presets}; {size.epochs} epochs at most, "
         f"early stopping on the validation loss; up to {size.max_particles} constituents per "
         f"jet, each described to the networks by {', '.join(features)}. Rejections marked as "
         "lower bounds had fewer than 20 background test jets "
