@@ -320,7 +320,8 @@ def landscape(
         str | None,
         typer.Option(
             help="preset of every trained model: small or default (published); default: the "
-            "mode's (small for --quick/--medium, default for --full)",
+            "mode's (small for --quick/--medium, default for --full); use another --out to "
+            "keep the mode's own runs",
         ),
     ] = None,
 ) -> None:

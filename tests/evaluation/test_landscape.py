@@ -84,7 +84,7 @@ def test_landscape_writes_the_table_json_and_report(tmp_path, toy_dataset):
 def test_repeated_trainings_give_medians_spreads_and_an_ensemble(
     tmp_path, toy_dataset, monkeypatch
 ):
-    rates = itertools.cycle([100.0, 300.0, 200.0])  # each training's inference is timed on its own
+    rates = itertools.cycle([100.0, 400.0, 200.0])  # each training's inference is timed on its own
     monkeypatch.setattr(landscape_module, "_inference_rate", lambda *a, **k: next(rates))
     models = ["tau32-cut", "pfn"]
     rows = landscape(
@@ -105,7 +105,7 @@ def test_repeated_trainings_give_medians_spreads_and_an_ensemble(
     assert pfn["trainings"] == 3 and pfn["auc"] == pytest.approx(aucs[1])
     assert pfn["auc_spread"] == pytest.approx(list(np.percentile(aucs, [16, 84])))
     assert pfn["train_seconds"] == pytest.approx(np.median([m["train_seconds"] for m in each]))
-    assert [m["inference_jets_per_second"] for m in each] == [100.0, 300.0, 200.0]
+    assert [m["inference_jets_per_second"] for m in each] == [100.0, 400.0, 200.0]
     assert pfn["inference_jets_per_second"] == 200.0
     assert 0.0 <= pfn["ensemble_auc"] <= 1.0 and "ensemble_rejection_at_0.3" in pfn
     assert json.loads((tmp_path / "landscape.json").read_text())[1]["auc"] == pfn["auc"]
@@ -405,10 +405,13 @@ def test_preset_default_trains_the_published_architectures(tmp_path, toy_dataset
     saved = json.loads((tmp_path / "models" / "pfn" / "config.json").read_text())
     assert saved["config"]["preset"] == "default"
     assert "Presets: default;" in (tmp_path / "report.md").read_text()
+    assert rows[0]["preset"] == "default"
+    assert json.loads((tmp_path / "landscape.json").read_text())[0]["preset"] == "default"
     # the mode's own presets otherwise, with ParticleNet-Lite's exception named
     landscape("top", data=toy_dataset, models=["logreg"], out=tmp_path / "q", progress=False)
     report = (tmp_path / "q" / "report.md").read_text()
-    assert "Presets: small (particlenet-lite: default);" in report
+    assert "Presets: small (particlenet-lite: default); 6 epochs at most (particlenet 3," in report
+    assert "up to 48 constituents per jet (part 32, lorentznet 16, lgatr 16)" in report
     with pytest.raises(HeplearnError, match="preset must be 'small' or 'default'"):
         landscape("top", data=toy_dataset, models=["pfn"], out=tmp_path / "x", preset="large")
     assert not (tmp_path / "x").exists()  # refused before any work

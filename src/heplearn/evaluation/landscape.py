@@ -597,8 +597,12 @@ def landscape(
     preset
         The preset of every trained model, instead of the mode's (``quick`` and
         ``medium``: ``small``, ParticleNet-Lite at its published size; ``full``:
-        ``default``). ``"default"`` trains the published architectures under the mode's
-        sample size and epoch budget.
+        ``default``); each row records its ``preset``. ``"default"`` trains the published
+        architectures under the mode's sample size, epoch caps and constituent limits
+        (ParT and LorentzNet keep their fewer constituents); ``"small"`` also shrinks
+        ParticleNet-Lite to ParticleNet's small size. A model trained in ``out`` with
+        another config (preset included) is retrained over it: give another ``out`` to
+        keep both.
     trainings
         Train every model this many times, with training seeds ``seed``, ``seed + 1``, ...
         on the same split, and quote the median over the trainings with their 16–84%
@@ -737,7 +741,8 @@ def landscape(
                 per_training.append(_row(name, m, *done, rate))
                 write_json(run / "metrics.json", per_training[-1])
             s = all_scores[0]  # figures and the learning curve show the first training
-            rows.append(_combined_row(per_training, all_scores, test["label"], size, seed))
+            row = _combined_row(per_training, all_scores, test["label"], size, seed)
+            rows.append({**row, "preset": base.preset})
         scores[name] = (s, test["label"])
 
     figures = [
@@ -819,6 +824,10 @@ def landscape(
 
 def _notes(size: LandscapeSize, source, splits, independent=None, features=()) -> str:
     presets = size.preset + "".join(f" ({m}: {p})" for m, p in size.preset_for.items())
+    fewer_epochs = ", ".join(f"{m} {e}" for m, e in size.epochs_for.items())
+    fewer_particles = ", ".join(f"{m} {n}" for m, n in size.particles_for.items())
+    fewer_epochs = f" ({fewer_epochs})" if fewer_epochs else ""
+    fewer_particles = f" ({fewer_particles})" if fewer_particles else ""
     extra = (
         ""
         if independent is None
@@ -828,12 +837,13 @@ def _notes(size: LandscapeSize, source, splits, independent=None, features=()) -
     return (
         f"Dataset: {source.get('source')} ({sum(len(v) for v in splits.values())} jets; "
         f"train {len(splits['train'])}, validation {len(splits['val'])}, test "
-        f"{len(splits['test'])}).{extra} Presets: {presets}; {size.epochs} epochs at most, "
-        f"early stopping on the validation loss; up to {size.max_particles} constituents per "
-        f"jet, each described to the networks by {', '.join(features)}. Rejections marked as "
-        "lower bounds had fewer than 20 background test jets "
-        "passing the cut. Inference rates of the observable-based taggers (bdt, logreg, "
-        "tau32-cut) exclude computing the observables (1–4 ms per jet, dominated by soft "
+        f"{len(splits['test'])}).{extra} Presets: {presets}; {size.epochs} epochs at most"
+        f"{fewer_epochs}, early stopping on the validation loss; up to {size.max_particles} "
+        f"constituents per jet{fewer_particles}, each described to the networks by "
+        f"{', '.join(features)}. Rejections marked as lower bounds had fewer than 20 "
+        "background test jets passing the cut. Inference rates of the observable-based "
+        "taggers (bdt, logreg, tau32-cut) exclude computing the observables (1–4 ms per jet, "
+        "dominated by soft "
         "drop)."
     )
 
