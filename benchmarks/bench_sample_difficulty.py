@@ -21,7 +21,7 @@ above every published observable-based tagger on the Top Quark Tagging Reference
   atlas-like-wide-pthat --pfn``: logreg 0.9766 / 0.9766, BDT 0.9869 / 0.9871, PFN
   0.9720 / 0.9702 (AUC, nominal / wide): the window does not make the sample easier.
 
-Each sample is the same card, seed and shards, through
+Every sample uses the same seed and shards (and, but for the last, the same card):
 
 * ``none`` (particle level),
 * ``atlas-like``,
@@ -59,7 +59,13 @@ def coarse_ecal_detector():
 def wide_pthat_card(pthat_min: float = 400.0):
     """The ``top`` card with p̂_T > ``pthat_min`` GeV and no upper limit."""
     card = load_process_card("top")
-    lines = [ln for ln in card.pythia if not ln.startswith("PhaseSpace:pTHat")]
+
+    def sets_pthat(line: str) -> bool:
+        return line.replace(" ", "").lower().startswith("phasespace:pthat")
+
+    lines = [ln for ln in card.pythia if not sets_pthat(ln)]
+    if len(card.pythia) - len(lines) != 2:
+        raise RuntimeError(f"expected the top card to set pTHatMin and pTHatMax: {card.pythia}")
     lines.append(f"PhaseSpace:pTHatMin = {pthat_min:g}")
     return card.model_copy(update={"pythia": lines})
 
