@@ -15,7 +15,8 @@ published networks saw (nearly) every constituent: up to 200 for the PFN and EFN
 ParticleNet, 128 for ParT (arXiv:1810.05165, 1902.08570, 2202.03772).
 
 This trains the given models and presets with each constituent budget on the medium
-landscape's own data, splits, seed, epoch budget and test set (the 40k held-out jets and
+landscape's own data, splits, seed, epoch budget (per model: ParticleNet-Lite 6, ...) and
+test set (the 40k held-out jets and
 the 200k independent ones), and prints AUC and 1/eps_B at eps_S = 0.3 and 0.5 with their
 bootstrap uncertainties (100 resamples), so a network that sees everything can be set
 against the BDT that does.
@@ -83,7 +84,8 @@ def main() -> None:
         _, test = _test_set(table, arrays, splits["test"], extra_table, extra)
         for model in args.models:
             for preset in args.presets:
-                cfg = config.model_copy(update={"model": model, "preset": preset})
+                epochs = size.epochs_for.get(model, size.epochs)  # the landscape's budget
+                cfg = config.model_copy(update={"model": model, "preset": preset, "epochs": epochs})
                 with tempfile.TemporaryDirectory() as tmp:
                     t0 = time.perf_counter()
                     result = train_on_arrays(
