@@ -23,8 +23,10 @@ against the BDT that does.
 
 Measured 2026-11-30 (2-core machine, two torch threads, otherwise idle): PFN small with 128
 constituents 0.9860 / 718 ± 60 / 268 ± 13 (157 s; the landscape's 48: 0.9860 / 655 / 247),
-PFN default 0.9877 / 1110 ± 113 / 366 ± 20 (682 s; 48: 0.9870 / 991 / 291); the BDT on
-all constituents 0.9877 / 1499 ± 178 / 397 ± 22 (AUC, 1/eps_B at 0.3 and 0.5).
+PFN default 0.9877 / 1110 ± 113 / 366 ± 20 (682 s; 48: 0.9870 / 991 / 291);
+ParticleNet-Lite (published size, 6 epochs) 0.9864 / 652 ± 53 / 255 ± 12 (about 50 min,
+half of it sharing the CPU; 48: 0.9857 / 524 / 213); the BDT on all constituents
+0.9877 / 1499 ± 178 / 397 ± 22 (AUC, 1/eps_B at 0.3 and 0.5).
 """
 
 from __future__ import annotations
