@@ -49,7 +49,7 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 
-from heplearn.evaluation.landscape import SIZES, _inputs, _test_set
+from heplearn.evaluation.landscape import SIZES, _fmt_rejection, _inputs, _test_set
 from heplearn.evaluation.metrics import auc, evaluate_scores
 from heplearn.physics.observables import OBSERVABLE_NAMES
 from heplearn.training import TrainConfig, load_tagger, predict
@@ -65,17 +65,10 @@ SUBSETS = {
 }
 
 
-def _fmt(m: dict, eff: float) -> str:
-    key = f"rejection_at_{eff}"
-    if m[f"{key}_is_lower_bound"]:
-        return f"> {m[key]:.0f}"
-    return f"{m[key]:.0f} ± {m[f'{key}_uncertainty']:.0f}"
-
-
 def _line(model: str, inputs: str, m: dict, seconds: float) -> None:
     print(
         f"{model:7s} {inputs:32s} {m['auc']:.4f} ± {m['auc_uncertainty']:.4f} "
-        f"{_fmt(m, 0.3):>11s} {_fmt(m, 0.5):>10s} {seconds:7.0f}",
+        f"{_fmt_rejection(m, 0.3):>11s} {_fmt_rejection(m, 0.5):>10s} {seconds:7.0f}",
         flush=True,
     )
 
