@@ -31,6 +31,7 @@ half of it sharing the CPU; 48: 0.9857 / 524 / 213); the BDT on all constituents
 from __future__ import annotations
 
 import argparse
+import itertools
 import tempfile
 import time
 
@@ -49,16 +50,23 @@ def main() -> None:
     parser.add_argument("--presets", nargs="+", default=["small", "default"])
     parser.add_argument("--particles", nargs="+", type=int, default=[128])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--features",
+        nargs="+",
+        default=["kinematic"],
+        help="particle feature sets (kinematic: the landscape's top networks; topodnn: "
+        "TopoDNN's aligned frame) or comma-separated feature names",
+    )
     args = parser.parse_args()
 
     size = SIZES["medium"]
     table, source = load_jets(args.data)
     extra_table, extra_source = load_jets(args.test_data)
     print(
-        f"{'model':6s} {'preset':8s} {'P':>4s} {'params':>8s} {'AUC':>15s} "
+        f"{'model':6s} {'preset':8s} {'P':>4s} {'features':>9s} {'params':>8s} {'AUC':>15s} "
         f"{'1/eB @ 0.3':>11s} {'@ 0.5':>10s} {'train s':>8s}"
     )
-    for n_particles in args.particles:
+    for n_particles, features in itertools.product(args.particles, args.features):
         config = TrainConfig.cast(
             None,
             seed=args.seed,
@@ -68,7 +76,7 @@ def main() -> None:
             val_fraction=size.val_fraction,
             test_fraction=size.test_fraction,
             jet_radius=0.8,
-            particle_features="kinematic",  # as the landscape's top networks
+            particle_features=features.split(",") if "," in features else features,
             progress=False,
         )
         splits = split_indices(len(table), size.val_fraction, size.test_fraction, config.split_seed)
@@ -89,7 +97,8 @@ def main() -> None:
                     s = predict(load_tagger(tmp), test)
                 m = evaluate_scores(s, test["label"], bootstrap=100, seed=args.seed)
                 print(
-                    f"{model:6s} {preset:8s} {n_particles:4d} {result.parameters:8,d} "
+                    f"{model:6s} {preset:8s} {n_particles:4d} {features[:9]:>9s} "
+                    f"{result.parameters:8,d} "
                     f"{m['auc']:.4f} ± {m['auc_uncertainty']:.4f} {_fmt_rejection(m, 0.3):>11s} "
                     f"{_fmt_rejection(m, 0.5):>10s} {seconds:8.0f}",
                     flush=True,

@@ -258,6 +258,45 @@ def test_independent_test_sample_joins_the_held_out_split(tmp_path, toy_dataset,
         )
 
 
+def test_top_dnn_sees_topodnn_aligned_inputs_on_train_and_test(tmp_path, toy_dataset, toy_jets):
+    """The top DNN trains and is scored on TopoDNN's aligned features (arXiv:1704.02124),
+    the other networks on the shared kinematic ones, also on an independent test sample."""
+    from heplearn.evaluation.metrics import auc
+    from heplearn.representations import DEFAULT_FEATURES, TOPODNN_FEATURES
+    from heplearn.training import TrainConfig, build_inputs, load_tagger, predict, split_indices
+    from heplearn.training.engine import load_jets, subset
+
+    extra = tmp_path / "extra"
+    write_dataset(toy_jets(100, seed=7), extra, metadata={"kind": "toy"})
+    out = tmp_path / "run"
+    rows = landscape(
+        "top", data=toy_dataset, models=["pfn", "dnn"], out=out, test_data=extra, progress=False
+    )
+    saved = {
+        m: json.loads((out / "models" / m / "config.json").read_text()) for m in ("pfn", "dnn")
+    }
+    assert tuple(saved["dnn"]["config"]["particle_features"]) == TOPODNN_FEATURES
+    assert saved["dnn"]["dimensions"]["n_features"] == 3
+    assert tuple(saved["pfn"]["config"]["particle_features"]) == DEFAULT_FEATURES
+    assert "dnn: topodnn, aligned_pt_fraction" in (out / "report.md").read_text()
+    # by hand: the saved config rebuilds the DNN's inputs of the held-out split + extra jets
+    cfg = TrainConfig.cast(saved["dnn"]["config"])
+    held_out = split_indices(400, cfg.val_fraction, cfg.test_fraction, cfg.split_seed)["test"]
+    parts = [
+        subset(build_inputs(load_jets(toy_dataset)[0], {"features"}, cfg), held_out),
+        build_inputs(load_jets(extra)[0], {"features"}, cfg),
+    ]
+    scores = np.concatenate([predict(load_tagger(out / "models" / "dnn"), p) for p in parts])
+    labels = np.concatenate([p["label"] for p in parts])
+    assert rows[1]["model"] == "dnn"
+    assert rows[1]["auc"] == pytest.approx(auc(scores, labels), abs=1e-12)
+    # the finished run is recognised with its own features: nothing is retrained
+    again = landscape(
+        "top", data=toy_dataset, models=["dnn"], out=out, test_data=extra, progress=False
+    )
+    assert again[0]["train_seconds"] == rows[1]["train_seconds"]
+
+
 def test_test_data_from_another_process_is_refused(tmp_path, toy_jets):
     def dataset(name, process):
         meta = {"process": {"name": process}, "detector": {"name": "atlas-like"}}

@@ -21,9 +21,9 @@ def jets_3_1_5():
 def test_public_api():
     assert sorted(rep.__all__) == [
         "DEFAULT_FEATURES", "FEATURES", "KINPID_FEATURES", "MOMENTUM_FEATURES",
-        "PAIRWISE_FEATURES", "beam_vectors", "event_image", "four_vectors", "jet_image",
-        "knn_indices", "pair_mask", "pairwise_features", "pairwise_features_from_table",
-        "particle_cloud", "register_feature", "with_beams",
+        "PAIRWISE_FEATURES", "TOPODNN_FEATURES", "beam_vectors", "event_image",
+        "four_vectors", "jet_image", "knn_indices", "pair_mask", "pairwise_features",
+        "pairwise_features_from_table", "particle_cloud", "register_feature", "with_beams",
     ]  # fmt: skip
     for name in rep.__all__:
         assert hasattr(rep, name)
@@ -166,3 +166,55 @@ def test_beams_prepended():
     np.testing.assert_allclose(beam_m2, 1.0, rtol=1e-6)  # LorentzNet beam mass 1
     np.testing.assert_array_equal(out_mask[:, 2:], mask)
     assert is_beam[:, :2].all() and not is_beam[:, 2:].any()
+
+
+def test_topodnn_frame_of_hand_made_jet():
+    # hardest at the origin; the second, 0.3 above in η, rotates to φ' = −atan(sinh 0.3)
+    # (η' = 0, "directly below") with pT' = pT cosh 0.3 (the rotation keeps |p|); the
+    # third, 0.3 beside in φ, rotates to η' = asinh(tan 0.3), pT' = p_x = pT cos 0.3
+    table = table_from_ptetaphi([[(100.0, 0.5, 1.0), (50.0, 0.8, 1.0), (20.0, 0.5, 1.3)]])
+    x, _ = rep.particle_cloud(table, max_particles=3, features=rep.TOPODNN_FEATURES)
+    expected_pt = np.array([100.0, 50.0 * np.cosh(0.3), 20.0 * np.cos(0.3)])
+    np.testing.assert_allclose(x[0, :, 0], expected_pt / float(table.pt[0]), rtol=1e-5)
+    np.testing.assert_allclose(x[0, :, 1], [0.0, 0.0, np.arcsinh(np.tan(0.3))], atol=2e-6)
+    np.testing.assert_allclose(x[0, :, 2], [0.0, -np.arctan(np.sinh(0.3)), 0.0], atol=2e-6)
+
+
+def test_topodnn_frame_flips_the_harder_side_to_positive_eta():
+    # mirror image of the jet above in φ: the third constituent lands at η' < 0 before the
+    # flip, which makes Σ pT' η' ≥ 0 and gives the same picture as the original
+    jets = [[(100.0, 0.5, 1.0), (50.0, 0.8, 1.0), (20.0, 0.5, s)] for s in (1.3, 0.7)]
+    x, _ = rep.particle_cloud(table_from_ptetaphi(jets), 3, rep.TOPODNN_FEATURES)
+    np.testing.assert_allclose(x[0], x[1], atol=2e-6)
+    assert x[1, 2, 1] > 0
+
+
+def test_topodnn_frame_is_invariant_under_the_jet_symmetries():
+    # rotation about the beam, longitudinal boost (η shift of massless particles) and the
+    # reflections η → −η and φ → −φ leave the aligned frame unchanged
+    table = random_table(40, seed=3)
+    c = table.constituents
+    pt = np.hypot(ak.flatten(c.px), ak.flatten(c.py)).to_numpy()
+    eta = kin.eta(*(ak.flatten(c[k]).to_numpy() for k in ("px", "py", "pz")))
+    phi = np.arctan2(ak.flatten(c.py), ak.flatten(c.px)).to_numpy()
+    counts = ak.num(c).to_numpy()
+
+    def cloud(eta_, phi_):
+        px, py, pz, E = massless(pt, eta_, phi_)
+        from heplearn.data.table import from_constituents
+
+        return rep.particle_cloud(
+            from_constituents(px, py, pz, E, counts), 64, rep.TOPODNN_FEATURES
+        )[0]
+
+    reference = cloud(eta, phi)
+    for eta_, phi_ in [(eta, phi + 2.0), (eta + 1.5, phi), (-eta, phi), (eta, -phi)]:
+        np.testing.assert_allclose(cloud(eta_, phi_), reference, atol=2e-5)
+    assert np.abs(reference[:, 1:, 2]).max() > 0.05  # the jets are not degenerate
+
+
+def test_topodnn_single_constituent_jet_is_at_the_origin(jets_3_1_5):
+    x, mask = rep.particle_cloud(jets_3_1_5, max_particles=5, features=rep.TOPODNN_FEATURES)
+    np.testing.assert_allclose(x[1, 0], [1.0, 0.0, 0.0], atol=1e-6)  # its pT is the jet's
+    assert (x[~mask] == 0).all()
+    assert np.isfinite(x).all()

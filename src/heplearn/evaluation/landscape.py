@@ -123,6 +123,10 @@ _DETECTOR = {"top": "atlas-like", "qg": "none"}
 #: stores four-momenta only and its published networks saw nothing else; for q/g, the
 #: kinematics with charge and particle type (energyflow's PFN-ID setting).
 _PARTICLE_FEATURES = {"top": "kinematic", "qg": "kinpid"}
+#: Models whose paper prescribes their own per-particle inputs, per process: the top DNN
+#: sees TopoDNN's pT and angles in its aligned frame (arXiv:1704.02124). Those features are
+#: built beside the shared ones, as ``features:SET``, and swapped in by :func:`_for_model`.
+_OWN_PARTICLE_FEATURES = {"top": {"dnn": "topodnn"}}
 
 
 def default_models(process: str = "top", mode: str = "quick") -> list[str]:
@@ -347,18 +351,45 @@ def _finished_run(
     return int(metrics["parameters"]), float(metrics["train_seconds"])
 
 
-def _model_setup(name: str, size: LandscapeSize, config, arrays):
+def _add_own_features(table, arrays: dict, own: dict[str, str], config) -> dict:
+    """``arrays`` with ``features:SET`` added for every feature set in ``own`` (model ->
+    its own particle feature set)."""
+    from heplearn.training.config import TrainConfig
+    from heplearn.training.inputs import build_inputs
+
+    for feature_set in sorted(set(own.values())):
+        cfg = TrainConfig.cast(config, particle_features=feature_set)
+        arrays[f"features:{feature_set}"] = build_inputs(table, {"features"}, cfg)["features"]
+    return arrays
+
+
+def _for_model(arrays: dict, name: str, size: LandscapeSize, own: dict[str, str]) -> dict:
+    """The inputs of one model: its own particle features if ``own`` names a set for it
+    (else the shared ones), restricted to its hardest constituents."""
+    mine = {k: v for k, v in arrays.items() if not k.startswith("features:")}
+    if name in own:
+        mine["features"] = arrays[f"features:{own[name]}"]
+    return _hardest(mine, size.particles_for.get(name))
+
+
+def _model_setup(name: str, size: LandscapeSize, config, arrays, own: dict[str, str]):
     """The training config and the inputs of one model under the landscape's budget."""
+    from heplearn.training.config import TrainConfig
+
     n_particles = size.particles_for.get(name)
+    features = config.particle_features
+    if name in own:
+        features = TrainConfig.cast(config, particle_features=own[name]).particle_features
     cfg = config.model_copy(
         update={
             "model": name,
             "epochs": size.epochs_for.get(name, size.epochs),
             "preset": size.preset_for.get(name, size.preset),
             "max_particles": n_particles or size.max_particles,
+            "particle_features": features,
         }
     )
-    return cfg, _hardest(arrays, n_particles)
+    return cfg, _for_model(arrays, name, size, own)
 
 
 #: most epochs of a learning-curve point (its small training sets get more epochs)
@@ -459,6 +490,7 @@ def _learning_curve(
     source,
     table_scores,
     step_fraction: float = 1.0,
+    own: dict[str, str] | None = None,
 ) -> dict[str, dict[str, list]]:
     """AUC and 1/eps_B at 0.3 against the number of training jets, per model.
 
@@ -485,8 +517,9 @@ def _learning_curve(
     n_train = len(splits["train"])
     curves: dict[str, dict[str, list]] = {}
     for name in names:
-        full, mine = _model_setup(name, size, config.model_copy(update={"progress": False}), arrays)
-        mine_test = _hardest(test, size.particles_for.get(name))
+        quiet = config.model_copy(update={"progress": False})
+        full, mine = _model_setup(name, size, quiet, arrays, own or {})
+        mine_test = _for_model(test, name, size, own or {})
         rows: dict[str, list] = {
             k: []
             for k in ("n_train", "max_epochs", "train_seconds", "auc", "auc_err", "r30", "r30_err")
@@ -686,9 +719,14 @@ def landscape(
     keys = required_inputs(trained) if trained else set()
     need_observables = "tau32-cut" in names or "jet_features" in keys
     inputs = keys | ({"jet_features"} if need_observables else set())
-    arrays = _inputs(table, source, inputs, config, out)
+    own = {m: f for m, f in _OWN_PARTICLE_FEATURES.get(process, {}).items() if m in trained}
+    arrays = _add_own_features(table, _inputs(table, source, inputs, config, out), own, config)
     extra_arrays = (
-        None if extra_source is None else _inputs(extra_table, extra_source, inputs, config, out)
+        None
+        if extra_source is None
+        else _add_own_features(
+            extra_table, _inputs(extra_table, extra_source, inputs, config, out), own, config
+        )
     )
     test_table, test = _test_set(
         table,
@@ -713,8 +751,8 @@ def landscape(
             )
             rows.append({**_row(name, m, 0, 0.0, rate), "trainings": 0})
         else:
-            base, mine = _model_setup(name, size, config, arrays)
-            mine_test = _hardest(test, size.particles_for.get(name))
+            base, mine = _model_setup(name, size, config, arrays, own)
+            mine_test = _for_model(test, name, size, own)
             per_training, all_scores = [], []
             for k in range(trainings):
                 # the split stays fixed by split_seed: only the training seed changes
@@ -765,6 +803,7 @@ def landscape(
             source,
             {name: (s[:n_held], y[:n_held]) for name, (s, y) in scores.items()},
             curve_step_fraction,
+            own,
         )
         extra["learning_curve"] = curves
         figures.append(
@@ -810,6 +849,7 @@ def landscape(
             splits,
             None if extra_source is None else (extra_source, len(extra_table)),
             config.particle_features,
+            own,
         )
         + (
             "\n\nLearning curve: AUC on the held-out split against the number of training "
@@ -822,7 +862,7 @@ def landscape(
     return rows
 
 
-def _notes(size: LandscapeSize, source, splits, independent=None, features=()) -> str:
+def _notes(size: LandscapeSize, source, splits, independent=None, features=(), own=None) -> str:
     presets = size.preset + "".join(f" ({m}: {p})" for m, p in size.preset_for.items())
     fewer_epochs = ", ".join(f"{m} {e}" for m, e in size.epochs_for.items())
     fewer_particles = ", ".join(f"{m} {n}" for m, n in size.particles_for.items())
@@ -840,12 +880,20 @@ def _notes(size: LandscapeSize, source, splits, independent=None, features=()) -
         f"{len(splits['test'])}).{extra} Presets: {presets}; {size.epochs} epochs at most"
         f"{fewer_epochs}, early stopping on the validation loss; up to {size.max_particles} "
         f"constituents per jet{fewer_particles}, each described to the networks by "
-        f"{', '.join(features)}. Rejections marked as lower bounds had fewer than 20 "
+        f"{', '.join(features)}"
+        + "".join(f" ({m}: {s}, {', '.join(_feature_names(s))})" for m, s in (own or {}).items())
+        + ". Rejections marked as lower bounds had fewer than 20 "
         "background test jets passing the cut. Inference rates of the observable-based "
         "taggers (bdt, logreg, tau32-cut) exclude computing the observables (1–4 ms per jet, "
         "dominated by soft "
         "drop)."
     )
+
+
+def _feature_names(feature_set: str) -> tuple[str, ...]:
+    from heplearn.training.config import TrainConfig
+
+    return TrainConfig.cast(None, particle_features=feature_set).particle_features
 
 
 def _fmt_rejection(row: dict, eff: str) -> str:

@@ -22,6 +22,7 @@ from heplearn.representations.cloud import (
     FEATURES,
     KINPID_FEATURES,
     MOMENTUM_FEATURES,
+    TOPODNN_FEATURES,
     particle_cloud,
     register_feature,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "KINPID_FEATURES",
     "MOMENTUM_FEATURES",
     "PAIRWISE_FEATURES",
+    "TOPODNN_FEATURES",
     "beam_vectors",
     "event_image",
     "four_vectors",

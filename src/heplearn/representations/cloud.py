@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_FEATURES",
     "KINPID_FEATURES",
     "MOMENTUM_FEATURES",
+    "TOPODNN_FEATURES",
     "LOG_EPS",
     "register_feature",
     "particle_cloud",
@@ -83,6 +84,54 @@ def _is_neutral_hadron(c: FlatConstituents) -> np.ndarray:
     return (apid != 0) & (c.field("charge") == 0) & (apid != 22)
 
 
+def _aligned(c: FlatConstituents) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pT', η', φ') of every kept constituent in TopoDNN's aligned frame (float64).
+
+    The preprocessing of Pearkes, Fedorko, Lister, Gay (arXiv:1704.02124), as ATLAS's
+    implementation of it does (``BoostedJetTaggers/TopoclusterTransform``):
+
+    1. translate: Δη_i = η_i − η_1, Δφ_i = φ_i − φ_1 (wrapped), 1 the hardest constituent;
+    2. rotate about the hardest constituent's direction, the x axis of the translated frame
+       (p_x, p_y, p_z) = pT (cos Δφ, sin Δφ, sinh Δη), by the angle
+       a = atan2(p_y,2, p_z,2) + π/2 of the second-hardest constituent, so that it lands at
+       η' = 0, φ' < 0 ("directly below" the first): p_y' = p_y cos a − p_z sin a,
+       p_z' = p_z cos a + p_y sin a (no rotation for a jet with one constituent);
+    3. flip: η' → −η' in jets with Σ_i pT'_i η'_i < 0, so the harder side is at η' > 0.
+
+    Then pT' = sqrt(p_x² + p_y'²), η' = asinh(p_z' / pT'), φ' = atan2(p_y', p_x). The
+    rotation conserves |p|, so pT' is the momentum a constituent would have at the first
+    one's angle from the beam. Every step depends only on pT and on the differences in η
+    and φ: the result is invariant under rotations about the beam, longitudinal boosts (of
+    massless constituents) and the reflections η → −η and φ → −φ of the whole jet. The sum
+    in step 3 runs over the kept constituents, as ATLAS's over its N_CONSTITUENTS.
+    """
+
+    def compute():
+        first = c.position == 0
+        eta_1 = np.zeros(c.n_jets)
+        phi_1 = np.zeros(c.n_jets)
+        eta_1[c.jet_index[first]] = c.eta[first]
+        phi_1[c.jet_index[first]] = c.phi[first]
+        pt = c.pt.astype(np.float64)
+        deta = c.eta - eta_1[c.jet_index]
+        dphi = kin.delta_phi(c.phi.astype(np.float64), phi_1[c.jet_index])
+        px, py, pz = pt * np.cos(dphi), pt * np.sin(dphi), pt * np.sinh(deta)
+        angle = np.zeros(c.n_jets)
+        second = c.position == 1
+        angle[c.jet_index[second]] = np.arctan2(py[second], pz[second]) + np.pi / 2
+        cos_a, sin_a = np.cos(angle)[c.jet_index], np.sin(angle)[c.jet_index]
+        py, pz = py * cos_a - pz * sin_a, pz * cos_a + py * sin_a
+        pt_r = np.hypot(px, py)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            eta_r = np.where(pt_r > 0, np.arcsinh(pz / pt_r), 0.0)
+        phi_r = np.arctan2(py, px)
+        side = np.bincount(c.jet_index, weights=pt_r * eta_r, minlength=c.n_jets)
+        eta_r *= np.where(side < 0, -1.0, 1.0)[c.jet_index]
+        return pt_r, eta_r, phi_r
+
+    return c.memo("aligned", compute)
+
+
 _BUILTIN: dict[str, Feature] = {
     # raw Cartesian momentum (GeV)
     "px": lambda c: c.px,
@@ -107,6 +156,10 @@ _BUILTIN: dict[str, Feature] = {
     "is_photon": lambda c: _abs_pid(c) == 22,
     "is_charged_hadron": _is_charged_hadron,
     "is_neutral_hadron": _is_neutral_hadron,
+    # TopoDNN's aligned frame (arXiv:1704.02124): see _aligned
+    "aligned_pt_fraction": lambda c: _aligned(c)[0] / c.per_constituent(c.jet_pt),
+    "aligned_eta": lambda c: _aligned(c)[1],
+    "aligned_phi": lambda c: _aligned(c)[2],
 }
 for _name, _function in _BUILTIN.items():
     register_feature(_name, _function)
@@ -130,6 +183,10 @@ KINPID_FEATURES: tuple[str, ...] = DEFAULT_FEATURES + (
     "is_electron",
     "is_muon",
 )
+#: TopoDNN's inputs (Pearkes et al., arXiv:1704.02124): each constituent's pT and angles
+#: after translating the hardest constituent to the origin, rotating the second-hardest
+#: directly below it and flipping the harder side to η' > 0; pT as a fraction of the jet's.
+TOPODNN_FEATURES: tuple[str, ...] = ("aligned_pt_fraction", "aligned_eta", "aligned_phi")
 #: Raw Cartesian four-momentum, the input of ParT's pairwise features and of LoLa.
 MOMENTUM_FEATURES: tuple[str, ...] = ("px", "py", "pz", "E")
 
@@ -173,6 +230,10 @@ def particle_cloud(
         - ``log_pt`` = ln pT_i, ``log_e`` = ln E_i (GeV); ``log_pt_rel`` = ln(pT_i / pT_J),
           ``log_e_rel`` = ln(E_i / E_J); arguments are floored at :data:`LOG_EPS`
         - ``px, py, pz, E, pt, eta, phi``: the constituent's own kinematics
+        - ``aligned_eta``, ``aligned_phi``, ``aligned_pt_fraction``: η', φ' and pT' / pT_J
+          in TopoDNN's aligned frame (hardest constituent at the origin, second-hardest
+          directly below it, harder side at η' > 0; arXiv:1704.02124), computed over the
+          ``P`` kept constituents
         - ``charge``; one-hot ``is_electron`` (|pid| = 11), ``is_muon`` (13), ``is_photon``
           (22), ``is_charged_hadron`` (pid known, charged, not e/μ), ``is_neutral_hadron``
           (pid known, neutral, not a photon). Where ``pid`` is 0 (unknown) all five are 0.

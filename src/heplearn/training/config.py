@@ -17,8 +17,9 @@ __all__ = ["InvalidConfigError", "TrainConfig", "DecorrelationConfig", "PARTICLE
 #: Named per-particle feature sets for ``TrainConfig.particle_features``:
 #: ``kinematic``, the seven ParticleNet/ParT kinematic inputs (all a four-momentum gives: the
 #: Top Quark Tagging Reference Dataset's information content), and ``kinpid``, those plus
-#: charge and particle type (ParT's JetClass "kinematics + PID" inputs).
-PARTICLE_FEATURE_SETS = ("kinematic", "kinpid")
+#: charge and particle type (ParT's JetClass "kinematics + PID" inputs), and ``topodnn``,
+#: TopoDNN's pT and angles in its aligned frame (arXiv:1704.02124).
+PARTICLE_FEATURE_SETS = ("kinematic", "kinpid", "topodnn")
 
 
 class InvalidConfigError(HeplearnError):
@@ -108,7 +109,11 @@ class TrainConfig(BaseModel):
     def _feature_names(cls, value: Any) -> tuple[str, ...]:
         from heplearn.representations import cloud
 
-        sets = {"kinematic": cloud.DEFAULT_FEATURES, "kinpid": cloud.KINPID_FEATURES}
+        sets = {
+            "kinematic": cloud.DEFAULT_FEATURES,
+            "kinpid": cloud.KINPID_FEATURES,
+            "topodnn": cloud.TOPODNN_FEATURES,
+        }
         if isinstance(value, str):
             value = sets.get(value, (value,))
         names = tuple(value)
