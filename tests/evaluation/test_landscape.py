@@ -258,9 +258,12 @@ def test_independent_test_sample_joins_the_held_out_split(tmp_path, toy_dataset,
         )
 
 
-def test_top_dnn_sees_topodnn_aligned_inputs_on_train_and_test(tmp_path, toy_dataset, toy_jets):
-    """The top DNN trains and is scored on TopoDNN's aligned features (arXiv:1704.02124),
-    the other networks on the shared kinematic ones, also on an independent test sample."""
+def test_published_dnn_sees_topodnn_aligned_inputs_on_train_and_test(
+    tmp_path, toy_dataset, toy_jets
+):
+    """At its published size the top DNN is TopoDNN: it trains and is scored on the aligned
+    frame (arXiv:1704.02124), also on an independent test sample; the other networks, and
+    the DNN at the small preset, see the shared kinematic features."""
     from heplearn.evaluation.metrics import auc
     from heplearn.representations import DEFAULT_FEATURES, TOPODNN_FEATURES
     from heplearn.training import TrainConfig, build_inputs, load_tagger, predict, split_indices
@@ -269,14 +272,14 @@ def test_top_dnn_sees_topodnn_aligned_inputs_on_train_and_test(tmp_path, toy_dat
     extra = tmp_path / "extra"
     write_dataset(toy_jets(100, seed=7), extra, metadata={"kind": "toy"})
     out = tmp_path / "run"
-    rows = landscape(
-        "top", data=toy_dataset, models=["pfn", "dnn"], out=out, test_data=extra, progress=False
-    )
+    kwargs = dict(data=toy_dataset, out=out, test_data=extra, progress=False, preset="default")
+    rows = landscape("top", models=["pfn", "dnn"], **kwargs)
     saved = {
         m: json.loads((out / "models" / m / "config.json").read_text()) for m in ("pfn", "dnn")
     }
     assert tuple(saved["dnn"]["config"]["particle_features"]) == TOPODNN_FEATURES
     assert saved["dnn"]["dimensions"]["n_features"] == 3
+    assert rows[1]["parameters"] == 59_330  # TopoDNN's count in the landscape paper
     assert tuple(saved["pfn"]["config"]["particle_features"]) == DEFAULT_FEATURES
     assert "dnn: topodnn, aligned_pt_fraction" in (out / "report.md").read_text()
     # by hand: the saved config rebuilds the DNN's inputs of the held-out split + extra jets
@@ -291,10 +294,14 @@ def test_top_dnn_sees_topodnn_aligned_inputs_on_train_and_test(tmp_path, toy_dat
     assert rows[1]["model"] == "dnn"
     assert rows[1]["auc"] == pytest.approx(auc(scores, labels), abs=1e-12)
     # the finished run is recognised with its own features: nothing is retrained
-    again = landscape(
-        "top", data=toy_dataset, models=["dnn"], out=out, test_data=extra, progress=False
-    )
+    again = landscape("top", models=["dnn"], **kwargs)
     assert again[0]["train_seconds"] == rows[1]["train_seconds"]
+    # the small preset keeps the shared features
+    small = {**kwargs, "preset": "small", "out": tmp_path / "small"}
+    landscape("top", models=["dnn"], **small)
+    config = json.loads((tmp_path / "small" / "models" / "dnn" / "config.json").read_text())
+    assert tuple(config["config"]["particle_features"]) == DEFAULT_FEATURES
+    assert "topodnn" not in (tmp_path / "small" / "report.md").read_text()
 
 
 def test_test_data_from_another_process_is_refused(tmp_path, toy_jets):

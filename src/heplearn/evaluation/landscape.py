@@ -123,10 +123,13 @@ _DETECTOR = {"top": "atlas-like", "qg": "none"}
 #: stores four-momenta only and its published networks saw nothing else; for q/g, the
 #: kinematics with charge and particle type (energyflow's PFN-ID setting).
 _PARTICLE_FEATURES = {"top": "kinematic", "qg": "kinpid"}
-#: Models whose paper prescribes their own per-particle inputs, per process: the top DNN
-#: sees TopoDNN's pT and angles in its aligned frame (arXiv:1704.02124). Those features are
-#: built beside the shared ones, as ``features:SET``, and swapped in by :func:`_for_model`.
-_OWN_PARTICLE_FEATURES = {"top": {"dnn": "topodnn"}}
+#: Models whose paper prescribes their own per-particle inputs, per process; a model gets
+#: them when it runs at its published size (the ``default`` preset): the top DNN then is
+#: TopoDNN, on its pT and angles in the aligned frame (arXiv:1704.02124). At the ``small``
+#: preset it sees the shared features, which serve it better with a CPU's data and epochs
+#: (``benchmarks/bench_constituent_budget.py --features``). The own features are built
+#: beside the shared ones, as ``features:SET``, and swapped in by :func:`_for_model`.
+_PUBLISHED_PARTICLE_FEATURES = {"top": {"dnn": "topodnn"}}
 
 
 def default_models(process: str = "top", mode: str = "quick") -> list[str]:
@@ -719,7 +722,11 @@ def landscape(
     keys = required_inputs(trained) if trained else set()
     need_observables = "tau32-cut" in names or "jet_features" in keys
     inputs = keys | ({"jet_features"} if need_observables else set())
-    own = {m: f for m, f in _OWN_PARTICLE_FEATURES.get(process, {}).items() if m in trained}
+    own = {
+        m: f
+        for m, f in _PUBLISHED_PARTICLE_FEATURES.get(process, {}).items()
+        if m in trained and size.preset_for.get(m, size.preset) == "default"
+    }
     arrays = _add_own_features(table, _inputs(table, source, inputs, config, out), own, config)
     extra_arrays = (
         None

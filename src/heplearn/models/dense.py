@@ -25,7 +25,8 @@ class DNN(nn.Module):
     3 inputs per constituent, pT and the angles in TopoDNN's aligned frame (hardest
     constituent at the origin, second-hardest directly below it, harder side at η' > 0):
     ``particle_features="topodnn"`` (:data:`heplearn.representations.TOPODNN_FEATURES`),
-    which the top landscape gives this model. The dropout rate (0.1) is our choice.
+    which the top landscape gives this model at its default preset. The dropout rate (0.1)
+    is our choice.
 
     Inputs: ``features`` ``(B, P, F)`` float, ``mask`` ``(B, P)`` bool (optional).
     Output: logits ``(B, n_classes)``; binary tasks use 2 logits and cross-entropy.
