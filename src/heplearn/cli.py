@@ -171,7 +171,8 @@ def train(
     particle_features: Annotated[
         str | None,
         typer.Option(
-            help="per-particle inputs: kinematic, kinpid (default) or comma-separated names"
+            help="per-particle inputs: kinematic, kinpid (default), topodnn or "
+            "comma-separated names"
         ),
     ] = None,
 ) -> None:

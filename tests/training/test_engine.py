@@ -57,9 +57,15 @@ def test_config_errors_name_the_field():
 
 
 def test_particle_features_named_sets_custom_names_and_errors(toy_table):
-    from heplearn.representations import DEFAULT_FEATURES, KINPID_FEATURES, particle_cloud
+    from heplearn.representations import (
+        DEFAULT_FEATURES,
+        KINPID_FEATURES,
+        TOPODNN_FEATURES,
+        particle_cloud,
+    )
 
     assert TrainConfig.cast().particle_features == KINPID_FEATURES
+    assert TrainConfig.cast(particle_features="topodnn").particle_features == TOPODNN_FEATURES
     kin = TrainConfig.cast(particle_features="kinematic", max_particles=8)
     assert kin.particle_features == DEFAULT_FEATURES
     assert TrainConfig.cast(kin.model_dump()).particle_features == DEFAULT_FEATURES
@@ -72,7 +78,7 @@ def test_particle_features_named_sets_custom_names_and_errors(toy_table):
     want, mask = particle_cloud(toy_table, max_particles=8, features=("log_pt", "charge"))
     assert np.array_equal(got["features"], want) and np.array_equal(got["mask"], mask)
     assert np.array_equal(got["points"], arrays["points"])
-    with pytest.raises(InvalidConfigError, match="particle_features.*kinematic, kinpid"):
+    with pytest.raises(InvalidConfigError, match="particle_features.*kinematic, kinpid, topodnn"):
         TrainConfig.cast(particle_features="kinematics")
 
 
