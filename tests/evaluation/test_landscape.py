@@ -325,7 +325,8 @@ def test_test_data_from_another_process_is_refused(tmp_path, toy_jets):
 
 def test_finished_runs_fill_defaults_and_ignore_unread_features(tmp_path, toy_table):
     """A run saved before ``particle_features`` existed had the default (kinpid); a model
-    that reads no particle features is reused whatever they are; a run whose checkpoint
+    that reads no particle features is reused whatever they are (and whatever the number
+    of constituents, if it reads no per-particle input); a run whose checkpoint
     does not fit today's architecture of the model is trained again."""
     from heplearn.evaluation.landscape import _finished_run
     from heplearn.training import train
@@ -351,9 +352,13 @@ def test_finished_runs_fill_defaults_and_ignore_unread_features(tmp_path, toy_ta
     n = json.loads((run / "config.json").read_text())["n_train"]
     kinematic = {"particle_features": "kinematic"}
     assert _finished_run(run, cast("logreg", **kinematic), n, None) == (3, 1.5)
+    # nor does the number of constituents change a model that reads observables
+    more = {**fast, "max_particles": 128}
+    assert _finished_run(run, TrainConfig.cast(model="logreg", **more), n, None) == (3, 1.5)
     run = saved_before_the_field("pfn")
     assert _finished_run(run, cast("pfn"), n, None) == (3, 1.5)
     assert _finished_run(run, cast("pfn", **kinematic), n, None) is None
+    assert _finished_run(run, TrainConfig.cast(model="pfn", **more), n, None) is None
     assert _finished_run(run, cast("pfn"), n + 1, None) is None
     # trained without the latent normalisation PFN has today: same config, other weights
     run = saved_before_the_field("pfn", model_overrides={"latent_norm": False})
