@@ -293,9 +293,15 @@ def test_published_dnn_sees_topodnn_aligned_inputs_on_train_and_test(
     labels = np.concatenate([p["label"] for p in parts])
     assert rows[1]["model"] == "dnn"
     assert rows[1]["auc"] == pytest.approx(auc(scores, labels), abs=1e-12)
-    # the finished run is recognised with its own features: nothing is retrained
-    again = landscape("top", models=["dnn"], **kwargs)
+    # the finished run is recognised with its own features: nothing is retrained, also when
+    # it becomes the last point of a learning curve whose points see the same features
+    ckpt = out / "models" / "dnn" / "checkpoints" / "best.ckpt"
+    before = ckpt.stat().st_mtime_ns
+    again = landscape("top", models=["dnn"], learning_curve=True, **kwargs)
     assert again[0]["train_seconds"] == rows[1]["train_seconds"]
+    assert ckpt.stat().st_mtime_ns == before
+    point = json.loads((out / "learning_curve" / "dnn-42" / "config.json").read_text())
+    assert tuple(point["config"]["particle_features"]) == TOPODNN_FEATURES
     # the small preset keeps the shared features
     small = {**kwargs, "preset": "small", "out": tmp_path / "small"}
     landscape("top", models=["dnn"], **small)
@@ -462,7 +468,7 @@ def test_preset_default_trains_the_published_architectures(tmp_path, toy_dataset
     landscape("top", data=toy_dataset, models=["logreg"], out=tmp_path / "q", progress=False)
     report = (tmp_path / "q" / "report.md").read_text()
     assert "Presets: small (particlenet-lite: default); 6 epochs at most (particlenet 3," in report
-    assert "up to 48 constituents per jet (part 32, lorentznet 16, lgatr 16)" in report
+    assert "up to 48 constituents per jet (dnn 30, part 32, lorentznet 16, lgatr 16)" in report
     with pytest.raises(HeplearnError, match="preset must be 'small' or 'default'"):
         landscape("top", data=toy_dataset, models=["pfn"], out=tmp_path / "x", preset="large")
     assert not (tmp_path / "x").exists()  # refused before any work

@@ -218,3 +218,20 @@ def test_topodnn_single_constituent_jet_is_at_the_origin(jets_3_1_5):
     np.testing.assert_allclose(x[1, 0], [1.0, 0.0, 0.0], atol=1e-6)  # its pT is the jet's
     assert (x[~mask] == 0).all()
     assert np.isfinite(x).all()
+
+
+def test_topodnn_frame_is_built_from_the_kept_constituents_in_any_stored_order():
+    # the η flip is decided by Σ pT' η' over the kept constituents: a soft fourth
+    # constituent on the other side flips the jet only when it is kept
+    jet = [(100.0, 0.0, 0.0), (50.0, 0.3, 0.0), (20.0, 0.0, 0.1), (19.0, 0.0, -0.4)]
+    x3, _ = rep.particle_cloud(table_from_ptetaphi([jet]), 3, rep.TOPODNN_FEATURES)
+    x4, _ = rep.particle_cloud(table_from_ptetaphi([jet]), 4, rep.TOPODNN_FEATURES)
+    assert x3[0, 2, 1] > 0 and x4[0, 2, 1] < 0  # the third's side depends on the flip
+    np.testing.assert_allclose(np.abs(x4[0, :3]), np.abs(x3[0]), atol=2e-6)
+    # a table stored softest-first gives the same frame (hardest and second found by pT)
+    shuffled, _ = rep.particle_cloud(table_from_ptetaphi([jet[::-1]]), 4, rep.TOPODNN_FEATURES)
+    np.testing.assert_allclose(shuffled, x4, atol=2e-6)
+    # two constituents: the second lands directly below the first, η' = 0
+    x2, _ = rep.particle_cloud(table_from_ptetaphi([jet[:2]]), 2, rep.TOPODNN_FEATURES)
+    np.testing.assert_allclose(x2[0, :, 1], 0.0, atol=2e-6)
+    assert x2[0, 1, 2] < 0

@@ -85,7 +85,7 @@ SIZES = {
             "lorentznet": 2,
             "lgatr": 2,
         },
-        particles_for={"part": 32, "lorentznet": 16, "lgatr": 16},
+        particles_for={"dnn": 30, "part": 32, "lorentznet": 16, "lgatr": 16},
         preset_for={"particlenet-lite": "default"},
     ),
     # The ordering check on a CPU (hours on 2 cores): 160k jets = 100k train / 20k validation /
@@ -109,8 +109,9 @@ SIZES = {
         },
         # every constituent (fewer than 0.2% of the jets have more than 128) for the models
         # whose cost grows linearly with them; the kNN graphs and the transformers, whose
-        # cost grows faster, see their hardest 48, 32 or 16
+        # cost grows faster, see their hardest 48, 32 or 16; the DNN reads its 30
         particles_for={
+            "dnn": 30,
             "particlenet": 48,
             "particlenet-lite": 48,
             "part": 32,
@@ -121,7 +122,9 @@ SIZES = {
         test_jets=200_000,
     ),
     # The reference dataset's 1.2M / 400k / 400k split.
-    "full": LandscapeSize(2_000_000, 0.2, 0.2, "default", 30, 512, 128, 100),
+    "full": LandscapeSize(
+        2_000_000, 0.2, 0.2, "default", 30, 512, 128, 100, particles_for={"dnn": 30}
+    ),
 }
 
 #: Non-ML baselines evaluated beside the trained models.
@@ -133,11 +136,13 @@ _DETECTOR = {"top": "atlas-like", "qg": "none"}
 #: kinematics with charge and particle type (energyflow's PFN-ID setting).
 _PARTICLE_FEATURES = {"top": "kinematic", "qg": "kinpid"}
 #: Models whose paper prescribes their own per-particle inputs, per process; a model gets
-#: them when it runs at its published size (the ``default`` preset): the top DNN then is
-#: TopoDNN, on its pT and angles in the aligned frame (arXiv:1704.02124). At the ``small``
-#: preset it sees the shared features, which serve it better with a CPU's data and epochs
-#: (``benchmarks/bench_constituent_budget.py --features``). The own features are built
-#: beside the shared ones, as ``features:SET``, and swapped in by :func:`_for_model`.
+#: them when it runs at its published size (the ``default`` preset, e.g. ``--full``): the
+#: top DNN then is TopoDNN, on its 30 hardest constituents in the aligned frame
+#: (arXiv:1704.02124). At the ``small`` preset it sees the shared features: on the quick
+#: sample the aligned frame costs it 0.022 in AUC, at 100k training jets it ties them in
+#: AUC (``benchmarks/bench_constituent_budget.py --features``). The own features are built
+#: with the model's own number of constituents, beside the shared ones, as
+#: ``features:MODEL``, and swapped in by :func:`_for_model`.
 _PUBLISHED_PARTICLE_FEATURES = {"top": {"dnn": "topodnn"}}
 
 
@@ -367,15 +372,20 @@ def _finished_run(
     return int(metrics["parameters"]), float(metrics["train_seconds"])
 
 
-def _add_own_features(table, arrays: dict, own: dict[str, str], config) -> dict:
-    """``arrays`` with ``features:SET`` added for every feature set in ``own`` (model ->
-    its own particle feature set)."""
+def _add_own_features(
+    table, arrays: dict, own: dict[str, str], config, size: LandscapeSize
+) -> dict:
+    """``arrays`` with ``features:MODEL`` added for every model in ``own`` (model -> its
+    own particle feature set), built with the model's own number of constituents (the
+    aligned frame depends on the constituents it is built from, as on load the saved
+    config rebuilds it)."""
     from heplearn.training.config import TrainConfig
     from heplearn.training.inputs import build_inputs
 
-    for feature_set in sorted(set(own.values())):
-        cfg = TrainConfig.cast(config, particle_features=feature_set)
-        arrays[f"features:{feature_set}"] = build_inputs(table, {"features"}, cfg)["features"]
+    for model, feature_set in own.items():
+        n_particles = size.particles_for.get(model, size.max_particles)
+        cfg = TrainConfig.cast(config, particle_features=feature_set, max_particles=n_particles)
+        arrays[f"features:{model}"] = build_inputs(table, {"features"}, cfg)["features"]
     return arrays
 
 
@@ -384,7 +394,7 @@ def _for_model(arrays: dict, name: str, size: LandscapeSize, own: dict[str, str]
     (else the shared ones), restricted to its hardest constituents."""
     mine = {k: v for k, v in arrays.items() if not k.startswith("features:")}
     if name in own:
-        mine["features"] = arrays[f"features:{own[name]}"]
+        mine["features"] = arrays[f"features:{name}"]
     return _hardest(mine, size.particles_for.get(name))
 
 
@@ -740,14 +750,12 @@ def landscape(
         for m, f in _PUBLISHED_PARTICLE_FEATURES.get(process, {}).items()
         if m in trained and size.preset_for.get(m, size.preset) == "default"
     }
-    arrays = _add_own_features(table, _inputs(table, source, inputs, config, out), own, config)
-    extra_arrays = (
-        None
-        if extra_source is None
-        else _add_own_features(
-            extra_table, _inputs(extra_table, extra_source, inputs, config, out), own, config
-        )
-    )
+    arrays = _inputs(table, source, inputs, config, out)
+    arrays = _add_own_features(table, arrays, own, config, size)
+    extra_arrays = None
+    if extra_source is not None:
+        extra_arrays = _inputs(extra_table, extra_source, inputs, config, out)
+        extra_arrays = _add_own_features(extra_table, extra_arrays, own, config, size)
     test_table, test = _test_set(
         table,
         arrays,

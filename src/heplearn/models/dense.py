@@ -21,12 +21,12 @@ class DNN(nn.Module):
     ignored) and fed through ``hidden`` ReLU layers with dropout to ``n_classes`` logits.
 
     Default sizes are TopoDNN's (arXiv:1704.02124; top-tagging landscape arXiv:1902.09914):
-    30 constituents, hidden layers (300, 102, 12, 6) — 59,330 parameters with the original
-    3 inputs per constituent, pT and the angles in TopoDNN's aligned frame (hardest
-    constituent at the origin, second-hardest directly below it, harder side at η' > 0):
-    ``particle_features="topodnn"`` (:data:`heplearn.representations.TOPODNN_FEATURES`),
-    which the top landscape gives this model at its default preset. The dropout rate (0.1)
-    is our choice.
+    30 constituents, hidden layers (300, 102, 12, 6) — 59k parameters as published (59,330
+    here, with two output logits) with the original 3 inputs per constituent: pT and the
+    angles in TopoDNN's aligned frame (hardest constituent at the origin, second-hardest
+    directly below it, harder side at η' > 0), ``particle_features="topodnn"``
+    (:data:`heplearn.representations.TOPODNN_FEATURES`), which the top landscape gives this
+    model at its default preset. The dropout rate (0.1) is our choice.
 
     Inputs: ``features`` ``(B, P, F)`` float, ``mask`` ``(B, P)`` bool (optional).
     Output: logits ``(B, n_classes)``; binary tasks use 2 logits and cross-entropy.

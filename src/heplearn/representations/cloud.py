@@ -99,11 +99,13 @@ def _aligned(c: FlatConstituents) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     3. flip: η' → −η' in jets with Σ_i pT'_i η'_i < 0, so the harder side is at η' > 0.
 
     Then pT' = sqrt(p_x² + p_y'²), η' = asinh(p_z' / pT'), φ' = atan2(p_y', p_x). The
-    rotation conserves |p|, so pT' is the momentum a constituent would have at the first
-    one's angle from the beam. Every step depends only on pT and on the differences in η
-    and φ: the result is invariant under rotations about the beam, longitudinal boosts (of
-    massless constituents) and the reflections η → −η and φ → −φ of the whole jet. The sum
-    in step 3 runs over the kept constituents, as ATLAS's over its N_CONSTITUENTS.
+    rotation conserves |p| = pT cosh Δη, so pT' = |p| / cosh η'. Every step depends only on
+    pT and on the differences in η and φ: the result is invariant under rotations about
+    the beam, longitudinal boosts (of massless constituents) and the reflections η → −η and
+    φ → −φ of the whole jet. The sum in step 3 runs over the kept constituents, as ATLAS's
+    over the N_CONSTITUENTS its network reads: build the frame with the network's own
+    number of constituents. ATLAS scales pT by a fixed 1679 GeV; the feature
+    ``aligned_pt_fraction`` divides it by the jet's pT instead.
     """
 
     def compute():
@@ -185,7 +187,8 @@ KINPID_FEATURES: tuple[str, ...] = DEFAULT_FEATURES + (
 )
 #: TopoDNN's inputs (Pearkes et al., arXiv:1704.02124): each constituent's pT and angles
 #: after translating the hardest constituent to the origin, rotating the second-hardest
-#: directly below it and flipping the harder side to η' > 0; pT as a fraction of the jet's.
+#: directly below it and flipping the harder side to η' > 0; pT' as a fraction of the
+#: jet's pT (ATLAS: of a fixed 1679 GeV).
 TOPODNN_FEATURES: tuple[str, ...] = ("aligned_pt_fraction", "aligned_eta", "aligned_phi")
 #: Raw Cartesian four-momentum, the input of ParT's pairwise features and of LoLa.
 MOMENTUM_FEATURES: tuple[str, ...] = ("px", "py", "pz", "E")
