@@ -371,6 +371,36 @@ def test_finished_runs_fill_defaults_and_ignore_unread_features(tmp_path, toy_ta
     assert _finished_run(run, cast("pfn"), n, None) is None
 
 
+def test_an_interrupted_retraining_is_not_taken_for_the_finished_run(
+    tmp_path, toy_table, monkeypatch
+):
+    """A training that starts in a finished run's directory (another config) and is
+    interrupted leaves that run's config with the old metrics gone: it is trained again,
+    not reused with a half-trained checkpoint."""
+    from heplearn.evaluation.landscape import _finished_run
+    from heplearn.training import build_inputs, engine, train
+    from heplearn.training.config import TrainConfig
+
+    fast = {"epochs": 1, "batch_size": 64, "max_particles": 8, "progress": False}
+    run = tmp_path / "pfn"
+    train(toy_table, run, model="pfn", **fast)
+    (run / "metrics.json").write_text(json.dumps({"parameters": 3, "train_seconds": 1.5}))
+    saved = json.loads((run / "config.json").read_text())
+    old = TrainConfig.cast(model="pfn", **fast)
+    assert _finished_run(run, old, saved["n_train"], saved["data"]) == (3, 1.5)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "_check_options", interrupted)
+    new = TrainConfig.cast(model="pfn", **{**fast, "max_particles": 16})
+    arrays = build_inputs(toy_table, {"features"}, new)
+    with pytest.raises(KeyboardInterrupt):
+        engine.train_on_arrays(arrays, arrays, new, run, source=saved["data"])
+    assert not (run / "metrics.json").exists()
+    assert _finished_run(run, new, len(arrays["label"]), saved["data"]) is None
+
+
 def test_bad_curve_step_fraction_fails_before_any_work(tmp_path, toy_dataset):
     with pytest.raises(HeplearnError, match="step fraction"):
         landscape(

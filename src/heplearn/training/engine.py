@@ -202,6 +202,10 @@ def train_on_arrays(
     run_dir.mkdir(parents=True, exist_ok=True)
     _check_labels(train_arrays["label"], f"training split of {run_dir}")
     info = models.model_info(config.model)
+    # the metrics of an earlier training in this directory describe another model: they
+    # go before the new config is written, so an interrupted training is never mistaken
+    # for a finished one (metrics.json is written only after a training ends)
+    (run_dir / "metrics.json").unlink(missing_ok=True)
     write_json(
         run_dir / "config.json",
         {
