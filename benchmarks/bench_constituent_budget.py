@@ -6,8 +6,10 @@ Run by hand (minutes per model on 2 cores)::
         [--presets small default] [--particles 48 128]
 
 To keep the medium landscape (``heplearn landscape top --medium``) within hours on a CPU,
-its networks see the 48 hardest constituents of a jet (ParT 32, LorentzNet 16), while the
-observable BDT's 14 observables are computed from every constituent. On the medium sample
+its networks saw the 48 hardest constituents of a jet (ParT 32, LorentzNet 16), while the
+observable BDT's 14 observables are computed from every constituent; since these
+measurements the PFN, EFN and LSTM see all of them (up to 128), ParticleNet and
+ParticleNet-Lite still 48. On the medium sample
 81% of the top jets and 44% of the QCD jets have more than 48 constituents (fewer than 0.2%
 more than 128), and ``bench_observable_taggers.py`` shows that the BDT on the observables
 of the 48 hardest constituents falls from AUC 0.9877 / 1/eps_B 1499 to 0.9854 / 863. The
@@ -25,7 +27,10 @@ constituents 0.9860 / 718 ± 60 / 268 ± 13 (157 s; the landscape's 48: 0.9860 /
 PFN default 0.9877 / 1110 ± 113 / 366 ± 20 (682 s; 48: 0.9870 / 991 / 291);
 ParticleNet-Lite (published size, 6 epochs) 0.9864 / 652 ± 53 / 255 ± 12 (about 50 min,
 half of it sharing the CPU; 48: 0.9857 / 524 / 213); the BDT on all constituents
-0.9877 / 1499 ± 178 / 397 ± 22 (AUC, 1/eps_B at 0.3 and 0.5).
+0.9877 / 1499 ± 178 / 397 ± 22 (AUC, 1/eps_B at 0.3 and 0.5). EFN small on one thread,
+beside the landscape: 128 constituents 0.9743 / 159 ± 6 / 69 ± 2 (294 s), 48 constituents
+0.9606 / 72 ± 2 / 36 ± 1 (56 s: stopped early; the landscape's two-thread training of the
+same configuration reached 0.9792 / 206 / 95).
 
 ``--features`` compares particle feature sets. ``--models dnn --particles 30 --features
 kinematic topodnn`` (2026-11-30, same machine): the small DNN 0.9658 / 105 ± 3 / 47 ± 1 on

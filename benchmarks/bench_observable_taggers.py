@@ -24,8 +24,9 @@ plus the 200k independent ones):
 * the BDT on the soft-drop mass and τ32 (the cut-based tagger's two inputs),
 * a small neural network (scikit-learn ``MLPClassifier``) on the 14 standardised
   observables: a non-linear classifier that is not a tree ensemble,
-* the BDT on the 14 observables computed from the 48 hardest constituents only (what the
-  landscape's networks see; ``--network-constituents``),
+* the BDT on the 14 observables computed from the 48 hardest constituents only (what
+  ParticleNet and ParticleNet-Lite see in the medium landscape, and every network saw
+  before the PFN, EFN and LSTM were given all constituents; ``--network-constituents``),
 * the logistic regression on the 14 (linear, as the reference's EFP tagger),
 
 and prints, for orientation, the AUC of every single observable used as the score.
@@ -91,7 +92,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--bootstrap", type=int, default=100)
     parser.add_argument(
-        "--network-constituents", type=int, default=48, help="what the landscape networks see"
+        "--network-constituents",
+        type=int,
+        default=48,
+        help="constituents of the trimmed observables (the medium ParticleNet's 48)",
     )
     args = parser.parse_args()
 
@@ -152,7 +156,7 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     _line("mlp", "14 observables", score(mlp.predict_proba(test["jet_features"])[:, 1]), seconds)
 
-    # the networks of the landscape see only the hardest constituents (48): the same
+    # the landscape's kNN graphs see only the hardest constituents (48): the same
     # observables computed from those alone (no cache: the full ones share the identity)
     n = args.network_constituents
     t0 = time.perf_counter()
