@@ -400,12 +400,8 @@ def _for_model(arrays: dict, name: str, size: LandscapeSize, own: dict[str, str]
 
 def _model_setup(name: str, size: LandscapeSize, config, arrays, own: dict[str, str]):
     """The training config and the inputs of one model under the landscape's budget."""
-    from heplearn.training.config import TrainConfig
-
     n_particles = size.particles_for.get(name)
-    features = config.particle_features
-    if name in own:
-        features = TrainConfig.cast(config, particle_features=own[name]).particle_features
+    features = _feature_names(own[name]) if name in own else config.particle_features
     cfg = config.model_copy(
         update={
             "model": name,
@@ -658,7 +654,9 @@ def landscape(
         ``medium``: ``small``, ParticleNet-Lite at its published size; ``full``:
         ``default``); each row records its ``preset``. ``"default"`` trains the published
         architectures under the mode's sample size, epoch caps and constituent limits
-        (ParT and LorentzNet keep their fewer constituents); ``"small"`` also shrinks
+        (the graph networks and transformers keep their fewer constituents), and gives a
+        model whose paper prescribes its own inputs those (the top DNN: TopoDNN's aligned
+        frame, :data:`_PUBLISHED_PARTICLE_FEATURES`); ``"small"`` also shrinks
         ParticleNet-Lite to ParticleNet's small size. A model trained in ``out`` with
         another config (preset included) is retrained over it: give another ``out`` to
         keep both.
@@ -919,6 +917,7 @@ def _notes(size: LandscapeSize, source, splits, independent=None, features=(), o
 
 
 def _feature_names(feature_set: str) -> tuple[str, ...]:
+    """The particle feature names of a named set (``kinematic``, ``topodnn``, ...)."""
     from heplearn.training.config import TrainConfig
 
     return TrainConfig.cast(None, particle_features=feature_set).particle_features
