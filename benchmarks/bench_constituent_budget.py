@@ -47,7 +47,9 @@ import itertools
 import tempfile
 import time
 
-from heplearn.evaluation.landscape import SIZES, _fmt_rejection, _test_set
+import numpy as np
+
+from heplearn.evaluation.landscape import SIZES, _feature_names, _fmt_rejection, _test_set
 from heplearn.evaluation.metrics import evaluate_scores
 from heplearn.training import TrainConfig, load_tagger, predict
 from heplearn.training.engine import load_jets, split_indices, subset, train_on_arrays
@@ -57,11 +59,29 @@ from heplearn.training.inputs import build_inputs, required_inputs
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="data/top-atlas-like-160000-seed1")
-    parser.add_argument("--test-data", default="data/top-atlas-like-200000-seed1001")
+    parser.add_argument(
+        "--test-data",
+        default="data/top-atlas-like-200000-seed1001",
+        help="the independent test sample added to the 40k held-out jets ('none': those only)",
+    )
     parser.add_argument("--models", nargs="+", default=["pfn"])
     parser.add_argument("--presets", nargs="+", default=["small", "default"])
     parser.add_argument("--particles", nargs="+", type=int, default=[128])
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--pt-fractions",
+        nargs="+",
+        type=float,
+        default=[],
+        help="also train with the constituents of z = pT / sum pT >= each value (of the "
+        "hardest max(--particles)): a cut that, unlike one on the hardest N, does not depend "
+        "on how many soft constituents a jet has",
+    )
+    parser.add_argument(
+        "--cross",
+        action="store_true",
+        help="evaluate every model also with the test jets cut to each other budget",
+    )
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1])
     parser.add_argument(
         "--features",
         nargs="+",
@@ -71,50 +91,107 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    size = SIZES["medium"]
-    table, source = load_jets(args.data)
-    extra_table, extra_source = load_jets(args.test_data)
-    print(
-        f"{'model':6s} {'preset':8s} {'P':>4s} {'features':>9s} {'params':>8s} {'AUC':>15s} "
-        f"{'1/eB @ 0.3':>11s} {'@ 0.5':>10s} {'train s':>8s}"
-    )
-    for n_particles, features in itertools.product(args.particles, args.features):
-        config = TrainConfig.cast(
-            None,
-            seed=args.seed,
-            epochs=size.epochs,
-            batch_size=size.batch_size,
-            max_particles=n_particles,
-            val_fraction=size.val_fraction,
-            test_fraction=size.test_fraction,
-            jet_radius=0.8,
-            particle_features=features.split(",") if "," in features else features,
-            progress=False,
+    features_of = {f: f.split(",") if "," in f else f for f in args.features}
+    aligned = {f for f in args.features if any("aligned" in n for n in _names(features_of[f]))}
+    if aligned and (args.pt_fractions or args.cross):
+        parser.error(
+            "--pt-fractions and --cross cut the constituents after the inputs are built, "
+            "which TopoDNN's aligned frame (built from the kept constituents) does not allow"
         )
-        splits = split_indices(len(table), size.val_fraction, size.test_fraction, config.split_seed)
-        keys = required_inputs(args.models)
-        arrays = build_inputs(table, keys, config)
-        extra = build_inputs(extra_table, keys, config)
-        _, test = _test_set(table, arrays, splits["test"], extra_table, extra)
-        for model in args.models:
-            for preset in args.presets:
+    size = SIZES["medium"]
+    table, _ = load_jets(args.data)
+    extra_table = None
+    if args.test_data != "none":
+        extra_table, _ = load_jets(args.test_data)
+    keys = required_inputs(args.models) | ({"vectors"} if args.pt_fractions else set())
+    budgets = [("hardest", n) for n in args.particles] + [("z", f) for f in args.pt_fractions]
+    print(
+        f"{'model':6s} {'preset':8s} {'budget':>8s} {'features':>9s} {'seed':>4s} "
+        f"{'params':>8s} {'AUC':>15s} {'1/eB @ 0.3':>11s} {'@ 0.5':>10s} {'train s':>8s}"
+    )
+    for features in args.features:
+        built = None
+        for budget in budgets:
+            # every budget cuts the inputs built with the most constituents, except for the
+            # aligned frame, which is built from the constituents kept
+            n_built = budget[1] if features in aligned else max(args.particles)
+            if built is None or built[0] != n_built:
+                config = TrainConfig.cast(
+                    None,
+                    epochs=size.epochs,
+                    batch_size=size.batch_size,
+                    max_particles=n_built,
+                    val_fraction=size.val_fraction,
+                    test_fraction=size.test_fraction,
+                    jet_radius=0.8,
+                    particle_features=features_of[features],
+                    progress=False,
+                )
+                splits = split_indices(
+                    len(table), size.val_fraction, size.test_fraction, config.split_seed
+                )
+                arrays = build_inputs(table, keys, config)
+                extra = None if extra_table is None else build_inputs(extra_table, keys, config)
+                _, test = _test_set(table, arrays, splits["test"], extra_table, extra)
+                built = (n_built, config, arrays, test)
+            _, config, arrays, test = built
+            kept = restrict(arrays, budget)
+            for model, preset, seed in itertools.product(args.models, args.presets, args.seeds):
                 epochs = size.epochs_for.get(model, size.epochs)  # the landscape's budget
-                cfg = config.model_copy(update={"model": model, "preset": preset, "epochs": epochs})
+                cfg = config.model_copy(
+                    update={"model": model, "preset": preset, "epochs": epochs, "seed": seed}
+                )
                 with tempfile.TemporaryDirectory() as tmp:
                     t0 = time.perf_counter()
                     result = train_on_arrays(
-                        subset(arrays, splits["train"]), subset(arrays, splits["val"]), cfg, tmp
+                        subset(kept, splits["train"]), subset(kept, splits["val"]), cfg, tmp
                     )
                     seconds = time.perf_counter() - t0
-                    s = predict(load_tagger(tmp), test)
-                m = evaluate_scores(s, test["label"], bootstrap=100, seed=args.seed)
-                print(
-                    f"{model:6s} {preset:8s} {n_particles:4d} {features[:9]:>9s} "
-                    f"{result.parameters:8,d} "
-                    f"{m['auc']:.4f} ± {m['auc_uncertainty']:.4f} {_fmt_rejection(m, 0.3):>11s} "
-                    f"{_fmt_rejection(m, 0.5):>10s} {seconds:8.0f}",
-                    flush=True,
-                )
+                    tagger = load_tagger(tmp)
+                    tested = [budget] + [b for b in budgets if b != budget and args.cross]
+                    for i, at in enumerate(tested):
+                        s = predict(tagger, restrict(test, at))
+                        m = evaluate_scores(s, test["label"], bootstrap=100, seed=seed)
+                        head = (
+                            f"{model:6s} {preset:8s} {_label(budget):>8s} {features[:9]:>9s} "
+                            f"{seed:4d} {result.parameters:8,d}"
+                            if i == 0
+                            else f"{'tested at ' + _label(at):>48s}"
+                        )
+                        print(
+                            f"{head} {m['auc']:.4f} ± {m['auc_uncertainty']:.4f} "
+                            f"{_fmt_rejection(m, 0.3):>11s} {_fmt_rejection(m, 0.5):>10s}"
+                            + (f" {seconds:8.0f}" if i == 0 else ""),
+                            flush=True,
+                        )
+
+
+def restrict(arrays: dict, budget: tuple[str, float]) -> dict:
+    """The inputs with only the constituents a budget keeps (the others masked and zeroed):
+    ``("hardest", n)`` a jet's n hardest (they are pT-ordered), ``("z", f)`` those with
+    pT_i >= f * sum_j pT_j over the jet's constituents given."""
+    kind, value = budget
+    mask = arrays["mask"].copy()
+    if kind == "hardest":
+        mask[:, int(value) :] = False
+    else:
+        v = arrays["vectors"].astype(np.float64)
+        pt = np.hypot(v[..., 1], v[..., 2]) * mask
+        mask &= pt >= value * pt.sum(axis=1, keepdims=True)
+    out = dict(arrays, mask=mask)
+    for key in ("features", "points", "vectors"):
+        if key in arrays:
+            out[key] = arrays[key] * mask[..., None]
+    return out
+
+
+def _label(budget: tuple[str, float]) -> str:
+    kind, value = budget
+    return f"{value:d}" if kind == "hardest" else f"z>={value:g}"
+
+
+def _names(features) -> tuple[str, ...]:
+    return _feature_names(features) if isinstance(features, str) else tuple(features)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 import itertools
 import json
 
+import awkward as ak
 import numpy as np
 import pytest
 import torch
@@ -19,6 +20,7 @@ from heplearn.evaluation.landscape import (
     learning_curve_table,
     learning_curve_validation_size,
 )
+from heplearn.training.engine import load_jets
 
 KEYS = {
     "model",
@@ -498,7 +500,16 @@ def test_preset_default_trains_the_published_architectures(tmp_path, toy_dataset
     landscape("top", data=toy_dataset, models=["logreg"], out=tmp_path / "q", progress=False)
     report = (tmp_path / "q" / "report.md").read_text()
     assert "Presets: small (particlenet-lite: default); 6 epochs at most (particlenet 3," in report
-    assert "up to 48 constituents per jet (dnn 30, part 32, lorentznet 16, lgatr 16)" in report
+    # each constituent budget with the share of the jets it cuts (not IRC safe on those)
+    n = ak.to_numpy(ak.num(load_jets(toy_dataset)[0]["constituents"]))
+    share = {p: f"{100 * np.mean(n > p):.1f}% cut" for p in (128, 48, 30, 32, 16)}
+    assert 0 < np.mean(n > 16) < 1  # the toy jets (8 to 23 constituents) exercise a cut
+    assert (
+        f"the hardest 128 constituents per jet: {share[128]} (dnn 30: {share[30]}; "
+        f"particlenet 48: {share[48]}; particlenet-lite 48: {share[48]}; part 32: "
+        f"{share[32]}; lorentznet 16: {share[16]}; lgatr 16: {share[16]})" in report
+    )
+    assert "not infrared and collinear safe on the jets that have more" in report
     with pytest.raises(HeplearnError, match="preset must be 'small' or 'default'"):
         landscape("top", data=toy_dataset, models=["pfn"], out=tmp_path / "x", preset="large")
     assert not (tmp_path / "x").exists()  # refused before any work

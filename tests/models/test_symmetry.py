@@ -134,3 +134,24 @@ def test_efn_is_infrared_and_collinear_safe(latent_norm):
     soft["points"][0, 7] = torch.tensor([0.3, -0.2], dtype=torch.float64)
     soft["mask"][0, 7] = True
     torch.testing.assert_close(_run(model, soft), ref)
+
+
+def test_lstm_softest_first_reads_the_real_particles_in_reverse():
+    """``read_order="softest_first"`` equals the default reading of the same jets with their
+    real particles reversed (padding behind), and differs from the default on the jets as
+    given; a reading order that is not known is named."""
+    hardest = build("lstm").eval().double()
+    softest = build("lstm", read_order="softest_first").eval().double()
+    softest.load_state_dict(hardest.state_dict())
+    batch = make_batch(dtype=torch.float64)
+    b, p = batch["mask"].shape
+    n = batch["mask"].sum(dim=1, keepdim=True)
+    pos = torch.arange(p).expand(b, p)
+    perm = torch.where(pos < n, n - 1 - pos, pos)  # reverse the real ones in place
+    reversed_batch = permute_particles(batch, perm)
+    torch.testing.assert_close(
+        _run(softest, batch), _run(hardest, reversed_batch), rtol=1e-12, atol=1e-12
+    )
+    assert not torch.allclose(_run(softest, batch), _run(hardest, batch))
+    with pytest.raises(ValueError, match="read_order"):
+        build("lstm", read_order="random")

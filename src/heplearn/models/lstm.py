@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -16,10 +17,15 @@ class LSTMTagger(nn.Module):
     """LSTM over the constituent sequence, classifier on the last hidden state.
 
     Real particles are read in their given order (the data pipeline orders them by
-    decreasing pT); padded entries may sit anywhere and are moved behind the real ones
-    before the LSTM runs. The LSTM state after the last real particle — which depends only
-    on the real particles — feeds a dense head (``dense``, ReLU) and the logit layer. This
-    avoids packed sequences, so the model exports to ONNX unchanged.
+    decreasing pT), or in the reverse order with ``read_order="softest_first"``; padded
+    entries may sit anywhere and are moved behind the real ones before the LSTM runs. The
+    LSTM state after the last real particle read — which depends only on the real
+    particles — feeds a dense head (``dense``, ReLU) and the logit layer. This avoids
+    packed sequences, so the model exports to ONNX unchanged.
+
+    ``read_order``: an LSTM's last state remembers best what it read last. Read
+    hardest-first, the classifier sees the soft tail most clearly, and more constituents
+    push the hard core further back; read softest-first, the hard core comes last.
 
     Inputs: ``features`` ``(B, P, F)``, ``mask`` ``(B, P)``. Output: logits ``(B, n_classes)``.
 
@@ -41,8 +47,14 @@ class LSTMTagger(nn.Module):
         dense: Sequence[int] = (64,),
         dropout: float = 0.0,
         n_classes: int = 2,
+        read_order: Literal["hardest_first", "softest_first"] = "hardest_first",
     ):
         super().__init__()
+        if read_order not in ("hardest_first", "softest_first"):
+            raise ValueError(
+                f"read_order must be 'hardest_first' or 'softest_first', not {read_order!r}"
+            )
+        self.reverse = read_order == "softest_first"
         self.lstm = nn.LSTM(
             n_features,
             hidden,
@@ -57,9 +69,10 @@ class LSTMTagger(nn.Module):
         x = batch["features"]
         mask = ensure_mask(batch, "features")
         b, p, _ = x.shape
-        # stable "real first": real particles keep their order, padding goes to the end
+        # real particles first, in their order (or reversed), padding behind them
         pos = torch.arange(p, device=x.device).expand(b, p)
-        order = torch.argsort(pos + (~mask).long() * p, dim=1)
+        key = torch.where(mask, -pos if self.reverse else pos, pos + p)
+        order = torch.argsort(key, dim=1)
         x = torch.gather(x, 1, order.unsqueeze(-1).expand_as(x))
         x = x * torch.gather(mask, 1, order).unsqueeze(-1).to(x.dtype)
         out, _ = self.lstm(x)
