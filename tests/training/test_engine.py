@@ -13,7 +13,11 @@ from heplearn.training.config import InvalidConfigError
 from heplearn.training.engine import evaluate, export_onnx, subset, train_on_arrays
 from heplearn.training.inputs import build_inputs, required_inputs
 from heplearn.training.losses import weighted_cross_entropy
-from heplearn.training.module import TrainingDivergedError, warmup_cosine
+from heplearn.training.module import (
+    TrainingDivergedError,
+    recalibrate_batch_norm,
+    warmup_cosine,
+)
 
 FAST = {"epochs": 2, "batch_size": 64, "max_particles": 16, "progress": False}
 
@@ -141,6 +145,27 @@ def test_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path, toy_table, m
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
+    # the history of the resumed run is the uninterrupted run's, epoch by epoch
+    full = json.loads((tmp_path / "full" / "history.json").read_text())
+    cut = json.loads((tmp_path / "cut" / "history.json").read_text())
+    assert [r["epoch"] for r in full] == [0, 1, 2]
+    assert cut == full
+
+
+def test_history_records_every_epoch(tmp_path, toy_table):
+    """history.json: one row per epoch; the validation loss is the one the best checkpoint
+    was chosen by, the training loss the mean over the epoch; a new training in the same
+    directory starts a new history."""
+    config, tr, va, _ = _arrays(toy_table, "pfn", epochs=3, early_stopping_patience=None)
+    result = train_on_arrays(tr, va, config, tmp_path / "run")
+    rows = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert [r["epoch"] for r in rows] == [0, 1, 2]
+    assert min(r["val_loss"] for r in rows) == pytest.approx(result.best_val_loss)
+    assert all(np.isfinite(r["train_loss"]) and r["train_loss"] > 0 for r in rows)
+    assert rows[-1]["lr"] < rows[0]["lr"]  # the cosine schedule decays
+    short = config.model_copy(update={"epochs": 1})
+    train_on_arrays(tr, va, short, tmp_path / "run")
+    assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 1
 
 
 def test_training_learns_and_the_run_directory_is_complete(tmp_path, toy_table):
@@ -365,3 +390,74 @@ def test_gradient_clipping_bounds_the_step(tmp_path, toy_table, decorrelation):
     a, b = parameters(tmp_path / "c"), parameters(tmp_path / "2c")
     step = torch.sqrt(sum(((b[k] - a[k]) ** 2).sum() for k in a))
     assert float(step) == pytest.approx(lr * (1 + mu) * c, rel=1e-3)
+
+
+def test_recalibrate_batch_norm_averages_the_batch_statistics():
+    """Precise BatchNorm: the running statistics become the plain average of the batch
+    statistics (means and unbiased variances) with the current weights; the weights, the
+    momentum, the training flag and the random number stream stay as they were."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.BatchNorm1d(3), torch.nn.Dropout(0.5), torch.nn.Linear(3, 1)
+    )
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = model
+
+        def forward(self, batch):
+            return self.body(batch["x"])
+
+    net = Net().train()
+    xs = [torch.randn(8, 3) * 2 + 5 * i for i in range(4)]
+    weights = [p.clone() for p in net.parameters()]
+    rng = torch.get_rng_state()
+    used = recalibrate_batch_norm(net, [{"x": x} for x in xs], "cpu", max_batches=3)
+    assert used == 3
+    bn = model[0]
+    torch.testing.assert_close(bn.running_mean, torch.stack([x.mean(0) for x in xs[:3]]).mean(0))
+    torch.testing.assert_close(bn.running_var, torch.stack([x.var(0) for x in xs[:3]]).mean(0))
+    assert bn.momentum == 0.1 and net.training and model[1].training
+    assert torch.equal(torch.get_rng_state(), rng)  # dropout was off: no mask drawn
+    assert all(torch.equal(a, b) for a, b in zip(weights, net.parameters(), strict=True))
+    assert recalibrate_batch_norm(torch.nn.Linear(3, 1), [{"x": xs[0]}], "cpu", 3) == 0
+
+
+def test_masked_batch_norm_averages_with_momentum_none():
+    from heplearn.models.lorentznet import MaskedBatchNorm
+
+    bn = MaskedBatchNorm(2).train()
+    bn.momentum = None
+    x = torch.randn(2, 5, 2)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 0, 0, 0]], dtype=torch.bool)
+    bn(x, mask)
+    bn(x * 3, mask)
+    torch.testing.assert_close(bn.running_mean, (x[mask].mean(0) + 3 * x[mask].mean(0)) / 2)
+
+
+def test_checkpoints_hold_batch_norm_statistics_of_their_own_weights(tmp_path, toy_table):
+    """The EFN's latent standardisation in the checkpoint has the mean of its latent vector
+    over the training jets (equal batches: the average of the batch means is the mean),
+    not a moving average that lags behind the weights."""
+    config, tr, va, _ = _arrays(
+        toy_table, "efn", epochs=2, batch_size=32, early_stopping_patience=None
+    )
+    tr = subset(tr, np.arange(len(tr["label"]) // 32 * 32))
+    calibrated = config.model_copy(update={"batch_norm_calibration_batches": 1000})
+    net = {}
+    for name, cfg in (
+        ("precise", calibrated),
+        ("moving", calibrated.model_copy(update={"batch_norm_calibration_batches": 0})),
+    ):
+        train_on_arrays(tr, va, cfg, tmp_path / name)
+        net[name] = load_tagger(tmp_path / name, "last").network
+    with torch.no_grad():
+        batch = {k: torch.from_numpy(tr[k]) for k in ("points", "vectors", "mask")}
+        latent = net["precise"].latent(batch)
+        moving_latent = net["moving"].latent(batch)
+    scale = latent.std(0).clamp_min(1e-6)
+    offset = (net["precise"].latent_norm.running_mean - latent.mean(0)).abs() / scale
+    assert float(offset.max()) < 1e-3
+    lag = (net["moving"].latent_norm.running_mean - moving_latent.mean(0)).abs()
+    assert float((lag / moving_latent.std(0).clamp_min(1e-6)).max()) > 1e-2

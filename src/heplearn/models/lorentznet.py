@@ -40,10 +40,14 @@ class MaskedBatchNorm(nn.BatchNorm1d):
             var = sel.var(dim=0, unbiased=False)
             with torch.no_grad():
                 n = sel.shape[0]
-                self.running_mean.lerp_(mean.detach().to(self.running_mean.dtype), self.momentum)
-                unbiased = var.detach() * (n / max(n - 1, 1))
-                self.running_var.lerp_(unbiased.to(self.running_var.dtype), self.momentum)
                 self.num_batches_tracked.add_(1)
+                # momentum None: cumulative average, as nn.BatchNorm1d
+                w = self.momentum
+                if w is None:
+                    w = 1.0 / float(self.num_batches_tracked)
+                self.running_mean.lerp_(mean.detach().to(self.running_mean.dtype), w)
+                unbiased = var.detach() * (n / max(n - 1, 1))
+                self.running_var.lerp_(unbiased.to(self.running_var.dtype), w)
         else:
             mean, var = self.running_mean.to(x.dtype), self.running_var.to(x.dtype)
         return (x - mean) * torch.rsqrt(var + self.eps) * self.weight + self.bias

@@ -86,6 +86,12 @@ class TrainConfig(BaseModel):
         0.05, ge=0, lt=1, description="warm-up share of the cosine and one-cycle schedules"
     )
     early_stopping_patience: int | None = Field(5, gt=0)
+    batch_norm_calibration_batches: int = Field(
+        20,
+        ge=0,
+        description="training batches over which every BatchNorm's statistics are "
+        "recomputed before each validation (precise BatchNorm, arXiv:2105.07576); 0: off",
+    )
     devices: int | Literal["auto"] = "auto"
     num_nodes: int = Field(1, gt=0)
     accelerator: Literal["auto", "cpu", "cuda", "mps"] = "auto"

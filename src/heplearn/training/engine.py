@@ -5,6 +5,7 @@ A run directory holds everything a result needs::
     RUN/config.json          resolved TrainConfig, dataset path and manifest, model info
     RUN/scaler.json          input standardisation fitted on the training split
     RUN/checkpoints/         best.ckpt (lowest validation loss) and last.ckpt   (torch)
+    RUN/history.json         per epoch: mean training loss, validation loss, learning rate
     RUN/model.json           the fitted tree ensemble / logistic regression (tabular)
     RUN/metrics.json         test-set metrics, RUN/report.md, RUN/*.png
 
@@ -307,7 +308,7 @@ def _train_torch(train_arrays, val_arrays, config, run_dir, resume, max_epochs) 
     import lightning as L
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
-    from heplearn.training.module import RngStateCallback
+    from heplearn.training.module import HistoryCallback, RngStateCallback
 
     if not config.progress:  # quiet runs: no banners from Lightning either
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
@@ -335,7 +336,7 @@ def _train_torch(train_arrays, val_arrays, config, run_dir, resume, max_epochs) 
     last = ModelCheckpoint(
         dirpath=ckpt_dir, filename="last", monitor=None, enable_version_counter=False
     )
-    callbacks = [checkpoint, last, RngStateCallback()]
+    callbacks = [checkpoint, last, RngStateCallback(), HistoryCallback(run_dir / "history.json")]
     if config.early_stopping_patience:
         callbacks.append(
             EarlyStopping(monitor="val_loss", mode="min", patience=config.early_stopping_patience)

@@ -20,6 +20,8 @@ __all__ = [
     "AdversarialTaggerModule",
     "EpochSampler",
     "RngStateCallback",
+    "HistoryCallback",
+    "recalibrate_batch_norm",
     "warmup_cosine",
 ]
 
@@ -158,6 +160,95 @@ class RngStateCallback(L.Callback):
         torch.set_rng_state(state_dict["torch"])
 
 
+def recalibrate_batch_norm(model: nn.Module, batches, device, max_batches: int) -> int:
+    """Precise BatchNorm (Wu & Johnson, "Rethinking 'Batch' in BatchNorm",
+    arXiv:2105.07576): set the running statistics of every BatchNorm layer of ``model`` to
+    the plain average of its batch statistics over up to ``max_batches`` of ``batches``
+    (dicts of tensors), computed with the current weights; returns the batches used.
+
+    Training updates the running statistics as an exponential moving average over the last
+    ~10 batches, while the weights move. Where a layer's input varies little across jets
+    compared with how fast training moves it, the average lags by several standard
+    deviations, and the standardisation, which divides by that small spread, turns the lag
+    into wrong outputs in evaluation. The EFN's latent vector is such an input (variance
+    ~1e-5 per channel): a training whose weights reached a validation loss of 0.179 was
+    scored 1.26 with its moving averages, and early stopping kept its first epoch.
+
+    Only the BatchNorm layers run in training mode (dropout stays off, so no random number
+    is drawn); no gradient is computed and the weights are not touched.
+    """
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms or max_batches < 1:
+        return 0
+    was_training = model.training
+    momenta = [m.momentum for m in norms]
+    model.eval()
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches below
+        m.train()
+    used = 0
+    try:
+        with torch.no_grad():
+            for batch in batches:
+                if used == max_batches:
+                    break
+                model({k: v.to(device) for k, v in batch.items()})
+                used += 1
+    finally:
+        for m, momentum in zip(norms, momenta, strict=True):
+            m.momentum = momentum
+        model.train(was_training)
+    return used
+
+
+class HistoryCallback(L.Callback):
+    """Writes ``path`` (``RUN/history.json``) at the end of every epoch, atomically: a list
+    of ``{"epoch", "train_loss", "val_loss", "lr"}``, one per epoch (``epoch`` counts from
+    0 as Lightning does; ``train_loss``: the mean over the epoch's batches, weighted by
+    their sizes; ``val_loss``: over the validation split, as early stopping sees it;
+    ``lr``: the learning rate at the epoch's end). A resumed run keeps the rows of the
+    epochs before its checkpoint and rewrites the rest, so the file always describes the
+    weights in ``last.ckpt``."""
+
+    def __init__(self, path):
+        from pathlib import Path
+
+        self.path = Path(path)
+        self._sum = 0.0
+        self._count = 0
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self._sum, self._count = 0.0, 0
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+        if isinstance(loss, torch.Tensor):
+            n = len(batch["label"])
+            self._sum += float(loss.detach()) * n
+            self._count += n
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if not trainer.is_global_zero:
+            return
+        import json
+
+        from heplearn.evaluation.report import write_json
+
+        epoch = trainer.current_epoch
+        rows = json.loads(self.path.read_text()) if self.path.exists() else []
+        val = trainer.callback_metrics.get("val_loss")
+        rows = [r for r in rows if r["epoch"] < epoch] + [
+            {
+                "epoch": epoch,
+                "train_loss": self._sum / self._count if self._count else None,
+                "val_loss": None if val is None else float(val),
+                "lr": float(trainer.optimizers[0].param_groups[0]["lr"]),
+            }
+        ]
+        write_json(self.path, rows)
+
+
 class TaggerModule(L.LightningModule):
     """Trains a tagger with weighted cross-entropy or focal loss (per-event ``weight`` when
     present), plus a decorrelation penalty when ``config.decorrelation`` asks for one.
@@ -236,6 +327,15 @@ class TaggerModule(L.LightningModule):
         self._check_finite(loss)
         self.log("train_loss", loss, prog_bar=True, batch_size=len(batch["label"]))
         return loss
+
+    def on_validation_epoch_start(self) -> None:
+        """Precise BatchNorm statistics for the weights being validated (and checkpointed
+        next): see :func:`recalibrate_batch_norm`."""
+        loader = self.trainer.train_dataloader
+        n = self.config.batch_norm_calibration_batches
+        if loader is not None and n:
+            with self.trainer.precision_plugin.forward_context():
+                recalibrate_batch_norm(self.tagger, loader, self.device, n)
 
     def validation_step(self, batch, batch_idx):
         loss = self._loss(batch)
