@@ -140,8 +140,8 @@ def test_lstm_softest_first_reads_the_real_particles_in_reverse():
     """``read_order="softest_first"`` equals the default reading of the same jets with their
     real particles reversed (padding behind), and differs from the default on the jets as
     given; a reading order that is not known is named."""
-    hardest = build("lstm").eval().double()
-    softest = build("lstm", read_order="softest_first").eval().double()
+    hardest = build("lstm", read_order="hardest_first").eval().double()
+    softest = build("lstm").eval().double()  # the default
     softest.load_state_dict(hardest.state_dict())
     batch = make_batch(dtype=torch.float64)
     b, p = batch["mask"].shape

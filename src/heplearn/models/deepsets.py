@@ -11,7 +11,11 @@ training jets, small presets, the 48 hardest constituents, 240k test jets): EFN 
 0.9819 → 0.9860 (published on the reference dataset: EFN 0.9789, PFN 0.9819,
 arXiv:1902.09914). In evaluation mode the standardisation is a fixed affine map of the
 latent vector (running statistics), so the EFN stays infrared and collinear safe and both
-stay permutation invariant. A per-jet ``LayerNorm`` would not do: it makes a PFN blind to
+stay permutation invariant. The EFN's latent vector varies so little across jets that
+BatchNorm's moving averages lag its weights by standard deviations; the training engine
+recomputes the statistics before each validation
+(:func:`heplearn.training.module.recalibrate_batch_norm`), without which early stopping
+could keep an EFN's first epoch. A per-jet ``LayerNorm`` would not do: it makes a PFN blind to
 the overall scale of ``sum_i Phi``, i.e. to duplicating every particle, hence to
 multiplicity.
 
