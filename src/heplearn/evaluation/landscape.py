@@ -68,6 +68,20 @@ class LandscapeSize:
 #: s + TEST_SEED_OFFSET (every shard's Pythia seed derives from it: no event is shared)
 TEST_SEED_OFFSET = 1000
 
+#: Constituent budgets of the CPU-sized landscapes: every constituent (the budget is 128;
+#: fewer than 0.2% of the ``atlas-like`` top and QCD jets have more) for the PFN, EFN and
+#: LSTM, whose cost grows linearly with them, since a cut to a jet's hardest N is not
+#: infrared and collinear safe (see :mod:`heplearn.models.deepsets`); the hardest 48, 32 or
+#: 16 for the kNN graphs and the transformers, whose cost grows faster; the DNN reads its 30.
+_CPU_PARTICLES = {
+    "dnn": 30,
+    "particlenet": 48,
+    "particlenet-lite": 48,
+    "part": 32,
+    "lorentznet": 16,
+    "lgatr": 16,
+}
+
 SIZES = {
     # 30k jets: 18k train / 6k validation / 6k test (3k background jets in the test set).
     "quick": LandscapeSize(
@@ -86,16 +100,7 @@ SIZES = {
             "lorentznet": 2,
             "lgatr": 2,
         },
-        # as in "medium": whole jets for the PFN, EFN and LSTM (a cut to the hardest N is
-        # not infrared and collinear safe, see heplearn.models.deepsets), fewer for the rest
-        particles_for={
-            "dnn": 30,
-            "particlenet": 48,
-            "particlenet-lite": 48,
-            "part": 32,
-            "lorentznet": 16,
-            "lgatr": 16,
-        },
+        particles_for=_CPU_PARTICLES,
         preset_for={"particlenet-lite": "default"},
     ),
     # The ordering check on a CPU (hours on 2 cores): 160k jets = 100k train / 20k validation /
@@ -117,17 +122,7 @@ SIZES = {
             "lorentznet": 5,
             "lgatr": 3,
         },
-        # every constituent (fewer than 0.2% of the jets have more than 128) for the models
-        # whose cost grows linearly with them; the kNN graphs and the transformers, whose
-        # cost grows faster, see their hardest 48, 32 or 16; the DNN reads its 30
-        particles_for={
-            "dnn": 30,
-            "particlenet": 48,
-            "particlenet-lite": 48,
-            "part": 32,
-            "lorentznet": 16,
-            "lgatr": 16,
-        },
+        particles_for=_CPU_PARTICLES,
         preset_for={"particlenet-lite": "default"},
         test_jets=200_000,
     ),
