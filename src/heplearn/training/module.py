@@ -223,9 +223,9 @@ class HistoryCallback(L.Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
-        if isinstance(loss, torch.Tensor):
+        if isinstance(loss, torch.Tensor):  # summed on the device: no sync per step
             n = len(batch["label"])
-            self._sum += float(loss.detach()) * n
+            self._sum = self._sum + loss.detach() * n
             self._count += n
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
@@ -241,7 +241,7 @@ class HistoryCallback(L.Callback):
         rows = [r for r in rows if r["epoch"] < epoch] + [
             {
                 "epoch": epoch,
-                "train_loss": self._sum / self._count if self._count else None,
+                "train_loss": float(self._sum) / self._count if self._count else None,
                 "val_loss": None if val is None else float(val),
                 "lr": float(trainer.optimizers[0].param_groups[0]["lr"]),
             }
