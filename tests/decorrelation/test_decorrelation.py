@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -180,6 +182,11 @@ def test_adversarial_training_resumes_exactly(tmp_path, plain_run):
     last_epoch = torch.load(tmp_path / "full/checkpoints/last.ckpt", weights_only=True)["epoch"]
     assert last_epoch == 2
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    # the history has the classifier's loss of every epoch under manual optimisation too
+    history = json.loads((tmp_path / "cut" / "history.json").read_text())
+    assert [r["epoch"] for r in history] == [0, 1, 2]
+    assert all(np.isfinite(r["train_loss"]) for r in history)
+    assert history == json.loads((tmp_path / "full" / "history.json").read_text())
 
 
 def test_adversary_skips_a_batch_without_background_jets(tmp_path, plain_run):

@@ -412,14 +412,18 @@ def test_recalibrate_batch_norm_averages_the_batch_statistics():
     net = Net().train()
     xs = [torch.randn(8, 3) * 2 + 5 * i for i in range(4)]
     weights = [p.clone() for p in net.parameters()]
+    one_jet = {"x": torch.randn(1, 3)}  # no batch statistics: skipped
     rng = torch.get_rng_state()
-    used = recalibrate_batch_norm(net, [{"x": x} for x in xs], "cpu", max_batches=3)
+    used = recalibrate_batch_norm(net, [one_jet] + [{"x": x} for x in xs], "cpu", max_batches=3)
     assert used == 3
     bn = model[0]
     torch.testing.assert_close(bn.running_mean, torch.stack([x.mean(0) for x in xs[:3]]).mean(0))
     torch.testing.assert_close(bn.running_var, torch.stack([x.var(0) for x in xs[:3]]).mean(0))
     assert bn.momentum == 0.1 and net.training and model[1].training
-    assert torch.equal(torch.get_rng_state(), rng)  # dropout was off: no mask drawn
+    assert torch.equal(torch.get_rng_state(), rng)  # restored: later dropout masks unchanged
+    loader = torch.utils.data.DataLoader([{"x": x} for x in xs[0]], batch_size=4)
+    recalibrate_batch_norm(net, loader, "cpu", max_batches=2)  # a DataLoader draws a seed
+    assert torch.equal(torch.get_rng_state(), rng)
     assert all(torch.equal(a, b) for a, b in zip(weights, net.parameters(), strict=True))
     assert recalibrate_batch_norm(torch.nn.Linear(3, 1), [{"x": xs[0]}], "cpu", 3) == 0
 

@@ -174,8 +174,11 @@ def recalibrate_batch_norm(model: nn.Module, batches, device, max_batches: int) 
     ~1e-5 per channel): a training whose weights reached a validation loss of 0.179 was
     scored 1.26 with its moving averages, and early stopping kept its first epoch.
 
-    Only the BatchNorm layers run in training mode (dropout stays off, so no random number
-    is drawn); no gradient is computed and the weights are not touched.
+    Only the BatchNorm layers run in training mode (dropout stays off); no gradient is
+    computed and the weights are not touched. Torch's random number state is restored
+    afterwards (iterating a DataLoader draws a seed), so the calibration leaves the dropout
+    masks of later steps as they would have been without it. Batches of one jet, which
+    have no batch statistics, are skipped.
     """
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms or max_batches < 1:
@@ -187,18 +190,22 @@ def recalibrate_batch_norm(model: nn.Module, batches, device, max_batches: int) 
         m.reset_running_stats()
         m.momentum = None  # cumulative average over the batches below
         m.train()
+    rng = torch.get_rng_state()
     used = 0
     try:
         with torch.no_grad():
             for batch in batches:
                 if used == max_batches:
                     break
+                if len(next(iter(batch.values()))) < 2:
+                    continue
                 model({k: v.to(device) for k, v in batch.items()})
                 used += 1
     finally:
         for m, momentum in zip(norms, momenta, strict=True):
             m.momentum = momentum
         model.train(was_training)
+        torch.set_rng_state(rng)
     return used
 
 
@@ -448,6 +455,7 @@ class AdversarialTaggerModule(TaggerModule):
         size = len(batch["label"])
         self.log("train_loss", loss, prog_bar=True, batch_size=size)
         self.log("adv_loss", l_adv, prog_bar=True, batch_size=size)
+        return loss.detach()  # for the history (manual optimisation steps by itself)
 
     def validation_step(self, batch, batch_idx):
         logits = self(batch)
