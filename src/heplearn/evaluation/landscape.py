@@ -100,7 +100,7 @@ SIZES = {
             "lorentznet": 2,
             "lgatr": 2,
         },
-        particles_for=_CPU_PARTICLES,
+        particles_for=dict(_CPU_PARTICLES),
         preset_for={"particlenet-lite": "default"},
     ),
     # The ordering check on a CPU (hours on 2 cores): 160k jets = 100k train / 20k validation /
@@ -122,7 +122,7 @@ SIZES = {
             "lorentznet": 5,
             "lgatr": 3,
         },
-        particles_for=_CPU_PARTICLES,
+        particles_for=dict(_CPU_PARTICLES),
         preset_for={"particlenet-lite": "default"},
         test_jets=200_000,
     ),

@@ -16,21 +16,20 @@ __all__ = ["LSTMTagger"]
 class LSTMTagger(nn.Module):
     """LSTM over the constituent sequence, classifier on the last hidden state.
 
-    Real particles are read from the softest to the hardest (``read_order=
-    "softest_first"``, the default; the data pipeline orders them by decreasing pT) or in
-    their given order (``"hardest_first"``); padded
-    entries may sit anywhere and are moved behind the real ones before the LSTM runs. The
-    LSTM state after the last real particle read — which depends only on the real
-    particles — feeds a dense head (``dense``, ReLU) and the logit layer. This avoids
-    packed sequences, so the model exports to ONNX unchanged.
+    The data pipeline orders the real particles by decreasing pT; they are read from the
+    softest to the hardest (``read_order="softest_first"``, the default) or in their given
+    order (``"hardest_first"``). Padded entries may sit anywhere and are moved behind the
+    real ones before the LSTM runs. The LSTM state after the last real particle read —
+    which depends only on the real particles — feeds a dense head (``dense``, ReLU) and the
+    logit layer. This avoids packed sequences, so the model exports to ONNX unchanged.
 
     ``read_order``: an LSTM's last state remembers best what it read last. Read
     hardest-first, the classifier sees the soft tail most clearly, and more constituents
     push the hard core further back; read softest-first, the hard core comes last.
     Measured on the medium landscape's sample (small preset, every constituent up to 128,
     100k training jets, AUC / 1/ε_B at ε_S = 0.3 on the 40k held-out jets): softest-first
-    0.9702 / 125 and 0.9697 / 119 (seeds 1, 2), hardest-first 0.9653 / 99 (seed 1; 0.9676 /
-    111 with the 48 hardest).
+    0.9702 / 125 and 0.9697 / 119 (seeds 1, 2), hardest-first 0.9653 / 99 (seed 1;
+    hardest-first on the 48 hardest: 0.9676 / 111).
 
     Inputs: ``features`` ``(B, P, F)``, ``mask`` ``(B, P)``. Output: logits ``(B, n_classes)``.
 
