@@ -168,6 +168,13 @@ def train(
     decorrelate_variable: Annotated[
         str | None, typer.Option(help="jet-table field to decorrelate from (default mass)")
     ] = None,
+    bias_corrected: Annotated[
+        bool | None,
+        typer.Option(
+            "--bias-corrected/--no-bias-corrected",
+            help="disco: the bias-corrected (U-statistic) dCorr², unweighted jets only",
+        ),
+    ] = None,
     particle_features: Annotated[
         str | None,
         typer.Option(
@@ -211,7 +218,9 @@ def train(
         particle_features=particle_features
         if particle_features is None or "," not in particle_features
         else [name.strip() for name in particle_features.split(",")],
-        decorrelation=_decorrelation_update(base, decorrelate, strength, decorrelate_variable),
+        decorrelation=_decorrelation_update(
+            base, decorrelate, strength, decorrelate_variable, bias_corrected
+        ),
     )
     if not result.is_main_process:  # DDP: rank 0 evaluates and reports
         return
@@ -223,17 +232,23 @@ def train(
     )
 
 
-def _decorrelation_update(base, method, strength, variable) -> dict | None:
-    """``--decorrelate``, ``--lambda`` and ``--decorrelate-variable`` merged into the config
-    file's ``decorrelation`` block (None: keep the file's, or no decorrelation)."""
-    given = {"method": method, "strength": strength, "variable": variable}
+def _decorrelation_update(base, method, strength, variable, bias_corrected) -> dict | None:
+    """``--decorrelate``, ``--lambda``, ``--decorrelate-variable`` and ``--bias-corrected``
+    merged into the config file's ``decorrelation`` block (None: keep the file's, or no
+    decorrelation)."""
+    given = {
+        "method": method,
+        "strength": strength,
+        "variable": variable,
+        "bias_corrected": bias_corrected,
+    }
     if all(v is None for v in given.values()):
         return None
     block = dict((base or {}).get("decorrelation") or {})
     if method is None and "method" not in block:
         raise HeplearnError(
-            "--lambda and --decorrelate-variable need --decorrelate (pearson, disco or "
-            "adversary) or a decorrelation block in --config"
+            "--lambda, --decorrelate-variable and --bias-corrected need --decorrelate "
+            "(pearson, disco or adversary) or a decorrelation block in --config"
         )
     block.update({k: v for k, v in given.items() if v is not None})
     return block

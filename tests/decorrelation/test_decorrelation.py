@@ -58,6 +58,64 @@ def test_weights_act_as_multiplicities():
         assert scaled == pytest.approx(weighted, rel=1e-10)
 
 
+def test_bias_corrected_distance_covariance_matches_the_pairwise_formula():
+    """The U-centred inner product against the closed form of Székely & Rizzo
+    (arXiv:1310.2926): n(n−3) dCov²_U = Σ_{i≠j} a_ij b_ij − 2/(n−2) Σ_i a_i· b_i·
+    + a_·· b_·· / ((n−1)(n−2)), with row sums a_i· and totals a_··."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=9)
+    y = x**2 + rng.normal(size=9)
+
+    def dcov_u(u, v):
+        a, b = np.abs(u[:, None] - u[None, :]), np.abs(v[:, None] - v[None, :])
+        n = len(u)
+        s = (a * b).sum() - 2 / (n - 2) * (a.sum(1) * b.sum(1)).sum()
+        return (s + a.sum() * b.sum() / ((n - 1) * (n - 2))) / (n * (n - 3))
+
+    expected = dcov_u(x, y) / np.sqrt(dcov_u(x, x) * dcov_u(y, y))
+    got = distance_correlation_squared(_t(x), _t(y), bias_corrected=True).item()
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert distance_correlation_squared(_t(x), _t(3 * x - 1), bias_corrected=True).item() == (
+        pytest.approx(1.0, abs=1e-12)
+    )
+
+
+def test_bias_correction_removes_the_small_batch_bias():
+    """For independent x and y the V-statistic dCorr² averages ~2.5/N (0.16 at N = 16, a
+    batch of 16 background jets); the bias-corrected one averages 0."""
+    g = torch.Generator().manual_seed(8)
+    v, u = [], []
+    for _ in range(400):
+        x, y = (torch.rand(16, generator=g, dtype=torch.float64) for _ in range(2))
+        v.append(distance_correlation_squared(x, y).item())
+        u.append(distance_correlation_squared(x, y, bias_corrected=True).item())
+    assert np.mean(v) == pytest.approx(0.16, abs=0.02)
+    assert abs(np.mean(u)) < 4 * np.std(u) / np.sqrt(len(u))  # 0 within 4 standard errors
+    # at large N the two estimators agree
+    x = torch.rand(2000, generator=g, dtype=torch.float64)
+    y = x + 0.3 * torch.rand(2000, generator=g, dtype=torch.float64)
+    big = distance_correlation_squared(x, y).item()
+    assert distance_correlation_squared(x, y, bias_corrected=True).item() == pytest.approx(
+        big, abs=2e-3
+    )
+
+
+def test_bias_corrected_estimator_refuses_what_it_cannot_do(tmp_path, toy_table):
+    x = _t(np.arange(5.0))
+    with pytest.raises(ValueError, match="no event weights"):
+        distance_correlation_squared(x, x, _t(np.ones(5)), bias_corrected=True)
+    with pytest.raises(ValueError, match="at least 4"):
+        distance_correlation_squared(x[:3], x[:3], bias_corrected=True)
+    with pytest.raises(InvalidConfigError, match="applies to method 'disco'"):
+        TrainConfig.cast(decorrelation={"method": "pearson", "bias_corrected": True})
+    d = {"method": "disco", "bias_corrected": True}
+    config, tr, va, _ = _split(toy_table, decorrelation=d)
+    with pytest.raises(InvalidConfigError, match="bias_corrected.*weighted"):
+        train_on_arrays(dict(tr, weight=np.ones(len(tr["label"]))), va, config, tmp_path / "w")
+    with pytest.raises(InvalidConfigError, match="balance_classes"):
+        train_on_arrays(tr, va, TrainConfig.cast(config, balance_classes=True), tmp_path / "b")
+
+
 def test_pearson_matches_numpy():
     rng = np.random.default_rng(4)
     x = rng.normal(size=100)
@@ -116,6 +174,7 @@ def test_disco_with_zero_strength_reproduces_plain_training(tmp_path, toy_table)
 
 
 PEARSON = pearson_correlation_squared
+DCORR = distance_correlation_squared
 
 
 def _bkg_dependence(run, test, measure=distance_correlation_squared):
@@ -126,13 +185,19 @@ def _bkg_dependence(run, test, measure=distance_correlation_squared):
 
 @pytest.fixture(scope="module")
 def mass_jets():
-    return make_two_prong_jets(1500, seed=11)
+    return make_two_prong_jets(3000, seed=11)
 
 
 @pytest.fixture(scope="module")
 def plain_run(mass_jets, tmp_path_factory):
-    """A plain classifier on the two-prong toy: its background score depends on the mass."""
-    kw = {"epochs": 5, "early_stopping_patience": None}
+    """A plain classifier on the two-prong toy: its background score depends on the mass.
+
+    Sized so that the decorrelated trainings below pass on every toy seed tried (11–14),
+    not on one lucky seed: batches of 128 (64 background jets for the penalty) and 10
+    epochs. With 1500 jets, batches of 64 and 5 epochs the adversary reached < 0.3 of the
+    plain dependence on one seed in four, and DisCo's V-statistic collapsed the score
+    (AUC ≈ 0.5) on two."""
+    kw = {"epochs": 10, "batch_size": 128, "early_stopping_patience": None}
     plain, tr, va, te = _split(mass_jets, decorrelation={"method": "disco", "strength": 0}, **kw)
     run = tmp_path_factory.mktemp("plain")
     train_on_arrays(tr, va, plain, run)
@@ -141,30 +206,32 @@ def plain_run(mass_jets, tmp_path_factory):
 
 
 @pytest.mark.parametrize(
-    "method, strength, measure",
+    "decorrelation, measure",
     [
         # the Pearson penalty removes the linear dependence it penalises; a flexible score
-        # can keep a non-linear one, which only distance correlation sees
-        ("pearson", 5.0, PEARSON),
-        ("disco", 5.0, distance_correlation_squared),
-        ("adversary", 2.0, distance_correlation_squared),
+        # can keep a non-linear one, so it is judged by ρ², DisCo and the adversary by dCorr²
+        ({"method": "pearson", "strength": 5.0}, PEARSON),
+        ({"method": "disco", "strength": 2.0}, DCORR),
+        ({"method": "disco", "strength": 2.0, "bias_corrected": True}, DCORR),
+        ({"method": "adversary", "strength": 2.0, "pretrain_epochs": 1}, DCORR),
     ],
+    ids=["pearson", "disco", "disco-bias-corrected", "adversary"],
 )
 def test_decorrelation_lowers_the_background_dependence_on_mass(
-    tmp_path, plain_run, method, strength, measure
+    tmp_path, plain_run, decorrelation, measure
 ):
     plain, tr, va, te, before = plain_run
     # measured on the held-out jets: the penalty was minimised on the training jets
-    assert before[measure] > 0.15  # the toy's mass shortcut is taken without decorrelation
-    d = {"method": method, "strength": strength, "pretrain_epochs": 1}
-    config = TrainConfig.cast(plain, decorrelation=d)
-    train_on_arrays(tr, va, config, tmp_path / method)
-    after = _bkg_dependence(tmp_path / method, te, measure)
+    assert before[measure] > 0.1  # the toy's mass shortcut is taken without decorrelation
+    config = TrainConfig.cast(plain, decorrelation=decorrelation)
+    train_on_arrays(tr, va, config, tmp_path / "run")
+    after = _bkg_dependence(tmp_path / "run", te, measure)
     assert after < 0.3 * before[measure]
-    # the classifier still separates, through the charged fraction (no mass information)
+    # the classifier still separates, through the charged fraction (no mass information;
+    # that alone gives AUC 0.933 at best, 12 particles charged with p = 0.7 against 0.4)
     from heplearn.evaluation.metrics import auc
 
-    assert auc(predict(load_tagger(tmp_path / method, "last"), te), te["label"]) > 0.85
+    assert auc(predict(load_tagger(tmp_path / "run", "last"), te), te["label"]) > 0.85
 
 
 def test_adversarial_training_resumes_exactly(tmp_path, plain_run):

@@ -548,10 +548,12 @@ def test_cli_train_options_override_only_what_they_name_in_a_config_file(tmp_pat
     assert kept["decorrelation"]["strength"] == 3.0
     changed = saved(
         "changed", "--no-balance-classes", "--lambda", "0.5", "--preset", "small",
-        "--decorrelate-variable", "pt",
+        "--decorrelate-variable", "pt", "--bias-corrected",
     )  # fmt: skip
     assert changed["preset"] == "small" and changed["balance_classes"] is False
-    assert changed["decorrelation"] == {**kept["decorrelation"], "strength": 0.5, "variable": "pt"}
+    assert changed["decorrelation"] == {
+        **kept["decorrelation"], "strength": 0.5, "variable": "pt", "bias_corrected": True,
+    }  # fmt: skip
     # the evaluation measures the sculpting of the variable the run decorrelated from
     metrics = json.loads((tmp_path / "changed" / "metrics.json").read_text())
     assert metrics["sculpting_variable"] == "pt"
@@ -573,4 +575,5 @@ def test_cli_train_options_override_only_what_they_name_in_a_config_file(tmp_pat
         app, ["train", str(toy_dataset), "--model", "pfn", "--out", str(tmp_path / "x"),
               "--lambda", "2"],
     )  # fmt: skip
-    assert result.exit_code != 0 and "--lambda and --decorrelate-variable need" in result.output
+    assert result.exit_code != 0
+    assert "--lambda, --decorrelate-variable and --bias-corrected need" in result.output

@@ -64,15 +64,14 @@ def test_decorrelation_study_writes_the_plane(tmp_path, monkeypatch):
     """Mechanics on a toy with a mass shortcut: one λ per method, one epoch."""
     from heplearn.studies import decorrelation
 
-    monkeypatch.setitem(
-        decorrelation.STRENGTHS, True, {"pearson": [1.0], "disco": [1.0], "adversary": [1.0]}
-    )
+    series = ("pearson", "disco", "disco-bias-corrected", "adversary")
+    monkeypatch.setitem(decorrelation.STRENGTHS, True, dict.fromkeys(series, [1.0]))
     monkeypatch.setitem(decorrelation._SIZES, True, {"n_jets": 0, "epochs": 1, "preset": "small"})
     data = tmp_path / "toy"
     write_dataset(make_two_prong_jets(600, seed=2), data, metadata={"kind": "toy"})
     summary = run_study("decorrelation", tmp_path / "out", data=data, progress=False)
     inverse_jsd = {}
-    for key in ("undecorrelated", "pearson", "disco", "adversary", "tau21 cut", "mass window"):
+    for key in ("undecorrelated", *series, "tau21 cut", "mass window"):
         point = summary["methods"][key][0]
         assert point["rejection_at_0.5"] > 1
         inverse_jsd[key] = point["inverse_jsd"]

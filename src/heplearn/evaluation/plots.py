@@ -608,10 +608,23 @@ def plot_decorrelation_plane(
     Shih, arXiv:2001.05310 (Fig. 3). ``curves``: ``{method: (inverse_jsd, rejection)}``;
     ``labels``: optional text per point (e.g. the λ values)."""
     _require_models(curves)
+    from matplotlib import colormaps
+
+    colours = colormaps["tab10"].colors  # ten distinct colours: the style's cycle repeats
+    single = iter(["*", "s", "D", "^", "v", "P", "X"])  # reference taggers, one point each
     with _figure() as (fig, ax):
-        for name, (x, y) in curves.items():
+        for i, (name, (x, y)) in enumerate(curves.items()):
             x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-            ax.plot(x, y, marker="o", ls="-" if len(x) > 1 else "none", label=name)
+            marker = "o" if len(x) > 1 else next(single, "o")
+            ax.plot(
+                x,
+                y,
+                marker=marker,
+                markersize=10 if len(x) == 1 else None,
+                ls="-" if len(x) > 1 else "none",
+                color=colours[i % len(colours)],
+                label=name,
+            )
             for xi, yi, text in zip(x, y, (labels or {}).get(name, ()), strict=False):
                 ax.annotate(
                     text, (xi, yi), fontsize="x-small", xytext=(3, 3), textcoords="offset points"
@@ -619,9 +632,7 @@ def plot_decorrelation_plane(
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("1 / JSD (pass, fail background mass)")
-        ax.set_ylabel(
-            rf"Background rejection $1/\varepsilon_B$ at $\varepsilon_S = {signal_efficiency:g}$"
-        )
+        ax.set_ylabel(rf"Rejection $1/\varepsilon_B$ at $\varepsilon_S = {signal_efficiency:g}$")
         # a log axis spanning less than a decade labels its minor ticks, which then collide
         from matplotlib.ticker import NullFormatter
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from heplearn.studies._common import finish_study, study_jets
 
-__all__ = ["run", "STRENGTHS"]
+__all__ = ["run", "SERIES", "STRENGTHS"]
 
 #: λ scanned per method (quick, full)
 STRENGTHS: dict[bool, dict[str, list[float]]] = {
@@ -30,13 +30,24 @@ STRENGTHS: dict[bool, dict[str, list[float]]] = {
     True: {
         "pearson": [0.1, 0.3, 1.0, 3.0, 10.0],
         "disco": [0.1, 0.3, 1.0, 3.0, 10.0],
+        "disco-bias-corrected": [0.1, 0.3, 1.0, 3.0, 10.0],
         "adversary": [0.3, 1.0, 3.0, 10.0],
     },
     False: {
         "pearson": [0.03, 0.1, 0.3, 1.0, 3.0, 10.0],
         "disco": [0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0],
+        "disco-bias-corrected": [0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0],
         "adversary": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0],
     },
+}
+
+#: the decorrelation block of each scanned series (λ added per point); DisCo twice: with
+#: the paper's V-statistic dCorr² and with the bias-corrected U-statistic
+SERIES: dict[str, dict[str, Any]] = {
+    "pearson": {"method": "pearson"},
+    "disco": {"method": "disco"},
+    "disco-bias-corrected": {"method": "disco", "bias_corrected": True},
+    "adversary": {"method": "adversary"},
 }
 
 _SIZES = {
@@ -113,11 +124,11 @@ def run(
     points: dict[str, list[dict[str, Any]]] = {}
     scores: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def train_one(name: str, method: str | None, strength: float) -> dict[str, Any]:
+    def train_one(name: str, series: str | None, strength: float) -> dict[str, Any]:
         config = (
             base
-            if method is None
-            else TrainConfig.cast(base, decorrelation={"method": method, "strength": strength})
+            if series is None
+            else TrainConfig.cast(base, decorrelation={**SERIES[series], "strength": strength})
         )
         run_dir = out / "runs" / name
         res = train_on_arrays(tr, va, config, run_dir, source=source)
@@ -126,8 +137,8 @@ def run(
         return {"lambda": strength, "train_seconds": res.train_seconds, **_point(s, y, mass)}
 
     points["undecorrelated"] = [train_one("undecorrelated", None, 0.0)]
-    for method, lambdas in STRENGTHS[bool(quick)].items():
-        points[method] = [train_one(f"{method}-{lam:g}", method, lam) for lam in lambdas]
+    for series, lambdas in STRENGTHS[bool(quick)].items():
+        points[series] = [train_one(f"{series}-{lam:g}", series, lam) for lam in lambdas]
 
     # reference taggers on the same test jets
     t21 = tau21(table[splits["test"]], R0=0.8)

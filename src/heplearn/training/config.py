@@ -48,6 +48,20 @@ class DecorrelationConfig(BaseModel):
     pretrain_epochs: int = Field(
         1, ge=0, description="epochs of classifier (then adversary) pre-training before λ > 0"
     )
+    bias_corrected: bool = Field(
+        False,
+        description="disco: the bias-corrected dCorr² (Székely & Rizzo, arXiv:1310.2926) "
+        "instead of the V-statistic, whose +2.5/N bias on a batch's N background jets rewards "
+        "a constant score; unweighted jets only",
+    )
+
+    @model_validator(mode="after")
+    def _bias_correction_is_for_disco(self):
+        if self.bias_corrected and self.method != "disco":
+            raise ValueError(
+                f"decorrelation.bias_corrected applies to method 'disco', not '{self.method}'"
+            )
+        return self
 
 
 class TrainConfig(BaseModel):

@@ -278,6 +278,13 @@ def _check_options(config: TrainConfig, kind: str, train_arrays, val_arrays) -> 
                 )
         if d.background_only and not np.any(np.asarray(train_arrays["label"]) == 0):
             raise InvalidConfigError("decorrelation on background: no label-0 training jets")
+        if d.bias_corrected and ("weight" in train_arrays or config.balance_classes):
+            raise InvalidConfigError(
+                "decorrelation.bias_corrected: the bias-corrected dCorr² takes no event "
+                "weights, and these jets are weighted"
+                + (" (balance_classes)" if config.balance_classes else "")
+                + "; use bias_corrected=False, the weighted V-statistic of DisCo"
+            )
 
 
 def _make_tagger(config: TrainConfig, arrays: dict[str, np.ndarray], stats: dict):

@@ -264,8 +264,8 @@ class TaggerModule(L.LightningModule):
     ``(batch, classes)``; this module adds the loss, optimiser, schedule and NaN guard.
     With ``decorrelation.method`` = ``pearson`` or ``disco`` the loss is
     L = L_clf + λ · penalty(score, m) on the background jets of each batch (score = softmax
-    signal probability, m = the batch's ``decorrelate`` values); see
-    :mod:`heplearn.decorrelation`.
+    signal probability, m = the batch's ``decorrelate`` values; ``bias_corrected`` swaps
+    DisCo's V-statistic for the U-statistic); see :mod:`heplearn.decorrelation`.
     """
 
     def __init__(self, tagger: nn.Module, config: TrainConfig):
@@ -307,11 +307,13 @@ class TaggerModule(L.LightningModule):
             pearson_correlation_squared,
         )
 
+        d = self.config.decorrelation
         score, m, w = self._decorrelated(logits, batch)
-        if len(score) < 2:
+        if len(score) < (4 if d.bias_corrected else 2):
             return logits.new_zeros(())
-        fn = {"disco": distance_correlation_squared, "pearson": pearson_correlation_squared}
-        return fn[self.config.decorrelation.method](score, m, w)
+        if d.method == "pearson":
+            return pearson_correlation_squared(score, m, w)
+        return distance_correlation_squared(score, m, w, bias_corrected=d.bias_corrected)
 
     def _loss(self, batch):
         logits = self(batch)
