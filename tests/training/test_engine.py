@@ -428,6 +428,52 @@ def test_recalibrate_batch_norm_averages_the_batch_statistics():
     assert recalibrate_batch_norm(torch.nn.Linear(3, 1), [{"x": xs[0]}], "cpu", 3) == 0
 
 
+_POOLING_RANK = """
+import sys, torch
+from heplearn.training.module import recalibrate_batch_norm
+rank, init, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+torch.distributed.init_process_group("gloo", init_method=init, rank=rank, world_size=2)
+torch.manual_seed(0)
+xs = [torch.randn(8, 3) * 2 + 5 * i for i in range(5)]
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bn = torch.nn.BatchNorm1d(3)
+    def forward(self, batch):
+        return self.bn(batch["x"])
+net = Net()
+mine = xs[:3] if rank == 0 else xs[3:]  # unequal shares: 3 batches and 2
+used = recalibrate_batch_norm(net, [{"x": x} for x in mine], "cpu", max_batches=10)
+torch.save({"used": used, "mean": net.bn.running_mean, "var": net.bn.running_var,
+            "n": net.bn.num_batches_tracked}, out)
+torch.distributed.destroy_process_group()
+"""
+
+
+def test_recalibrated_batch_norm_statistics_are_pooled_over_ddp_ranks(tmp_path):
+    """Two gloo ranks calibrate on 3 and 2 batches; both end with the average over all
+    five, what one process calibrating on them all gets."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "rank.py"
+    script.write_text(_POOLING_RANK)
+    init = f"file://{tmp_path / 'rendezvous'}"
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(r), init, str(tmp_path / f"{r}.pt")])
+        for r in (0, 1)
+    ]
+    assert all(p.wait(timeout=300) == 0 for p in procs)
+    got = [torch.load(tmp_path / f"{r}.pt", weights_only=True) for r in (0, 1)]
+    torch.manual_seed(0)
+    xs = [torch.randn(8, 3) * 2 + 5 * i for i in range(5)]
+    assert [g["used"] for g in got] == [3, 2]
+    for g in got:
+        torch.testing.assert_close(g["mean"], torch.stack([x.mean(0) for x in xs]).mean(0))
+        torch.testing.assert_close(g["var"], torch.stack([x.var(0) for x in xs]).mean(0))
+        assert int(g["n"]) == 5
+
+
 def test_masked_batch_norm_averages_with_momentum_none():
     from heplearn.models.lorentznet import MaskedBatchNorm
 

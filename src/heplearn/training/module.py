@@ -179,6 +179,11 @@ def recalibrate_batch_norm(model: nn.Module, batches, device, max_batches: int) 
     afterwards (iterating a DataLoader draws a seed), so the calibration leaves the dropout
     masks of later steps as they would have been without it. Batches of one jet, which
     have no batch statistics, are skipped.
+
+    Under DDP (an initialised process group) every rank calibrates on its own batches and
+    the ranks then pool their averages, weighted by their batch counts: each rank ends with
+    the statistics of all ranks' batches, as one process calibrating on them all would
+    (otherwise each rank would validate with its own, and the checkpoint keep rank 0's).
     """
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms or max_batches < 1:
@@ -201,12 +206,37 @@ def recalibrate_batch_norm(model: nn.Module, batches, device, max_batches: int) 
                     continue
                 model({k: v.to(device) for k, v in batch.items()})
                 used += 1
+        _pool_batch_norm_statistics(norms, used)
     finally:
         for m, momentum in zip(norms, momenta, strict=True):
             m.momentum = momentum
         model.train(was_training)
         torch.set_rng_state(rng)
     return used
+
+
+def _pool_batch_norm_statistics(norms: list[nn.Module], used: int) -> None:
+    """Average the BatchNorm running statistics over DDP ranks, weighted by each rank's
+    number of calibration batches (no-op in a single process)."""
+    _, world = _rank_and_world()
+    if world == 1:
+        return
+    norms = [m for m in norms if m.track_running_stats]
+    if not norms:
+        return
+    dist = torch.distributed
+    device = norms[0].running_mean.device
+    total = torch.tensor([float(used)], dtype=torch.float64, device=device)
+    dist.all_reduce(total)
+    if total.item() == 0:  # every rank saw the same total: all return here together
+        return
+    for m in norms:
+        stats = torch.stack([m.running_mean, m.running_var]).to(torch.float64) * used
+        dist.all_reduce(stats)
+        stats /= total
+        m.running_mean.copy_(stats[0])
+        m.running_var.copy_(stats[1])
+        m.num_batches_tracked.fill_(int(total.item()))
 
 
 class HistoryCallback(L.Callback):
