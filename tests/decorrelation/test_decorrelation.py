@@ -59,8 +59,8 @@ def test_weights_act_as_multiplicities():
 
 
 def test_bias_corrected_distance_covariance_matches_the_pairwise_formula():
-    """The U-centred inner product against the closed form of Székely & Rizzo
-    (arXiv:1310.2926): n(n−3) dCov²_U = Σ_{i≠j} a_ij b_ij − 2/(n−2) Σ_i a_i· b_i·
+    """The U-centred inner product (Székely & Rizzo, arXiv:1310.2926) against an equivalent
+    closed form of the same U-statistic: n(n−3) dCov²_U = Σ_{i≠j} a_ij b_ij − 2/(n−2) Σ_i a_i· b_i·
     + a_·· b_·· / ((n−1)(n−2)), with row sums a_i· and totals a_··."""
     rng = np.random.default_rng(7)
     x = rng.normal(size=9)
@@ -110,10 +110,33 @@ def test_bias_corrected_estimator_refuses_what_it_cannot_do(tmp_path, toy_table)
         TrainConfig.cast(decorrelation={"method": "pearson", "bias_corrected": True})
     d = {"method": "disco", "bias_corrected": True}
     config, tr, va, _ = _split(toy_table, decorrelation=d)
-    with pytest.raises(InvalidConfigError, match="bias_corrected.*weighted"):
+    with pytest.raises(InvalidConfigError, match="bias_corrected.*training jets carry"):
         train_on_arrays(dict(tr, weight=np.ones(len(tr["label"]))), va, config, tmp_path / "w")
-    with pytest.raises(InvalidConfigError, match="balance_classes"):
-        train_on_arrays(tr, va, TrainConfig.cast(config, balance_classes=True), tmp_path / "b")
+    with pytest.raises(InvalidConfigError, match="bias_corrected.*validation jets carry"):
+        train_on_arrays(tr, dict(va, weight=np.ones(len(va["label"]))), config, tmp_path / "v")
+    both = TrainConfig.cast(
+        config,
+        balance_classes=True,
+        decorrelation={**d, "background_only": False},
+    )
+    with pytest.raises(InvalidConfigError, match="balance_classes weights signal"):
+        train_on_arrays(tr, va, both, tmp_path / "b")
+    # on background jets alone class balancing gives equal weights: the estimator is exact
+    balanced = TrainConfig.cast(config, balance_classes=True, epochs=1)
+    train_on_arrays(tr, va, balanced, tmp_path / "balanced")
+    assert (tmp_path / "balanced" / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_a_constant_score_gets_a_zero_gradient_not_nan():
+    """All background jets of a batch with one score: dCorr² = 0 with a finite gradient
+    (the square root of the vanishing distance variance is clamped inside)."""
+    m = _t(np.random.default_rng(9).normal(size=20))
+    for bias_corrected in (False, True):
+        score = torch.full((20,), 0.3, dtype=torch.float64, requires_grad=True)
+        value = distance_correlation_squared(score, m, bias_corrected=bias_corrected)
+        value.backward()
+        assert value.item() == 0.0
+        assert torch.all(torch.isfinite(score.grad))
 
 
 def test_pearson_matches_numpy():

@@ -460,10 +460,19 @@ def test_recalibrated_batch_norm_statistics_are_pooled_over_ddp_ranks(tmp_path):
     script.write_text(_POOLING_RANK)
     init = f"file://{tmp_path / 'rendezvous'}"
     procs = [
-        subprocess.Popen([sys.executable, str(script), str(r), init, str(tmp_path / f"{r}.pt")])
+        subprocess.Popen(
+            [sys.executable, str(script), str(r), init, str(tmp_path / f"{r}.pt")],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for r in (0, 1)
     ]
-    assert all(p.wait(timeout=300) == 0 for p in procs)
+    try:  # a rank that fails leaves the other waiting in all_reduce: never hang the suite
+        errors = [p.communicate(timeout=120)[1] for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    assert [p.returncode for p in procs] == [0, 0], errors
     got = [torch.load(tmp_path / f"{r}.pt", weights_only=True) for r in (0, 1)]
     torch.manual_seed(0)
     xs = [torch.randn(8, 3) * 2 + 5 * i for i in range(5)]

@@ -52,15 +52,19 @@ def distance_correlation_squared(
     Costs O(N²) time and memory in the batch size N: 256 jets are 65k pairs, 4096 are 17M.
     Weights are normalised to mean 1 (their overall scale does not matter).
 
-    This V-statistic is biased upwards by about 2.5/N for independent x and y (0.08 at
-    N = 32, 0.02 at N = 128): a DisCo penalty λ dCorr² on a batch's few background jets is
-    then lowest for a constant score, and a large λ makes the classifier collapse.
-    ``bias_corrected=True`` gives the bias-corrected dCorr² of Székely & Rizzo (Ann. Stat.
-    42 (2014) 2382, arXiv:1310.2926), built from the unbiased U-statistic
+    This V-statistic is biased upwards by about 2.5–3/N for independent x and y, depending
+    on their distributions (0.08 at N = 32, 0.02 at N = 128 for uniform ones): a DisCo
+    penalty λ dCorr² on a batch's few background jets is then lowest for a constant score,
+    and a large λ makes the classifier collapse. ``bias_corrected=True`` gives the
+    bias-corrected dCorr² of Székely & Rizzo (Ann. Stat. 42 (2014) 2382, arXiv:1310.2926),
+    built from the unbiased U-statistic
 
         dCov²_U(x, y) = Σ_{i≠j} Ã_ij B̃_ij / (N (N − 3)),  Ã the U-centred distances,
 
-    whose mean is 0 for independent x and y at any N ≥ 4 (single values may be negative).
+    whose mean is 0 for independent x and y at any N ≥ 4 (single values may be negative);
+    so is the ratio's (every pairing of the y with the x is then equally likely, and over
+    the pairings the U-centred products average to 0). At the smallest N it is coarse (at
+    N = 4 it takes the values −0.5 and 1 only).
     It takes no event weights (the U-statistic has no weighted form in that paper).
     """
     if x.shape != y.shape or x.dim() != 1:
@@ -87,7 +91,8 @@ def distance_correlation_squared(
         ab = (A * B * ww).mean()
         aa = (A * A * ww).mean()
         bb = (B * B * ww).mean()
-    return ab / torch.sqrt(aa * bb).clamp_min(torch.finfo(x.dtype).tiny)
+    # clamped inside the root: a constant score (aa = 0) gets a zero gradient, not 0·∞ = NaN
+    return ab / torch.sqrt((aa * bb).clamp_min(torch.finfo(x.dtype).tiny))
 
 
 def distance_correlation(

@@ -278,12 +278,19 @@ def _check_options(config: TrainConfig, kind: str, train_arrays, val_arrays) -> 
                 )
         if d.background_only and not np.any(np.asarray(train_arrays["label"]) == 0):
             raise InvalidConfigError("decorrelation on background: no label-0 training jets")
-        if d.bias_corrected and ("weight" in train_arrays or config.balance_classes):
+        splits = (("training", train_arrays), ("validation", val_arrays))
+        weighted = [name for name, arrays in splits if "weight" in arrays]
+        signal_too = config.balance_classes and not d.background_only
+        if d.bias_corrected and (weighted or signal_too):
+            what = (
+                f"the {' and '.join(weighted)} jets carry event weights"
+                if weighted
+                else "balance_classes weights signal and background differently"
+            )
             raise InvalidConfigError(
-                "decorrelation.bias_corrected: the bias-corrected dCorr² takes no event "
-                "weights, and these jets are weighted"
-                + (" (balance_classes)" if config.balance_classes else "")
-                + "; use bias_corrected=False, the weighted V-statistic of DisCo"
+                f"decorrelation.bias_corrected: the bias-corrected dCorr² takes no event "
+                f"weights, and {what}; use bias_corrected=False, the weighted V-statistic of "
+                "DisCo"
             )
 
 

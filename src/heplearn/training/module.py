@@ -184,6 +184,7 @@ def recalibrate_batch_norm(model: nn.Module, batches, device, max_batches: int) 
     the ranks then pool their averages, weighted by their batch counts: each rank ends with
     the statistics of all ranks' batches, as one process calibrating on them all would
     (otherwise each rank would validate with its own, and the checkpoint keep rank 0's).
+    ``max_batches`` counts per rank: DDP calibrates on up to world × ``max_batches``.
     """
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms or max_batches < 1:
@@ -339,6 +340,8 @@ class TaggerModule(L.LightningModule):
 
         d = self.config.decorrelation
         score, m, w = self._decorrelated(logits, batch)
+        if d.bias_corrected and w is not None and bool(torch.all(w == w[:1])):
+            w = None  # equal weights (balance_classes on background only): exact without them
         if len(score) < (4 if d.bias_corrected else 2):
             return logits.new_zeros(())
         if d.method == "pearson":
