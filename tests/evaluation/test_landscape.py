@@ -83,6 +83,30 @@ def test_landscape_writes_the_table_json_and_report(tmp_path, toy_dataset):
     assert again[0]["auc"] == rows[1]["auc"]
 
 
+def test_a_landscape_stopped_while_scoring_keeps_the_finished_training(
+    tmp_path, toy_dataset, monkeypatch
+):
+    """Training ends, then the process dies scoring the (large) test set: the rerun scores
+    the trained model instead of training it again."""
+
+    def killed(*args, **kwargs):
+        raise MemoryError("killed while scoring")
+
+    import heplearn.training.engine as engine
+
+    monkeypatch.setattr(engine, "predict", killed)  # the landscape imports it when it runs
+    with pytest.raises(MemoryError):
+        landscape("top", data=toy_dataset, models=["pfn"], out=tmp_path, progress=False)
+    ckpt = tmp_path / "models" / "pfn" / "checkpoints" / "best.ckpt"
+    trained = json.loads((tmp_path / "models" / "pfn" / "metrics.json").read_text())
+    assert set(trained) == {"parameters", "train_seconds"} and trained["parameters"] > 0
+    before = ckpt.stat().st_mtime_ns
+    monkeypatch.undo()
+    (row,) = landscape("top", data=toy_dataset, models=["pfn"], out=tmp_path, progress=False)
+    assert ckpt.stat().st_mtime_ns == before  # not retrained
+    assert row["train_seconds"] == trained["train_seconds"] and 0 < row["auc"] <= 1
+
+
 def test_repeated_trainings_give_medians_spreads_and_an_ensemble(
     tmp_path, toy_dataset, monkeypatch
 ):

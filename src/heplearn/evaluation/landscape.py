@@ -319,6 +319,12 @@ def _row(name, metrics, parameters, train_seconds, rate) -> dict[str, Any]:
     return row
 
 
+def _trained_only(parameters: int, train_seconds: float) -> dict[str, Any]:
+    """What a finished training records before it is scored: enough for
+    :func:`_finished_run` to reuse it."""
+    return {"parameters": int(parameters), "train_seconds": float(train_seconds)}
+
+
 def _finished_run(
     run: Path, cfg, n_train: int, source, n_val: int | None = None
 ) -> tuple[int, float] | None:
@@ -568,16 +574,14 @@ def _learning_curve(
                     source=source,
                 )
                 done = (result.parameters, result.train_seconds)
+                write_json(run / "metrics.json", _trained_only(*done))
             if n == n_train:
                 scores = table_scores[name][0]
             else:
                 scores = predict(load_tagger(run), mine_test)
             m = evaluate_scores(scores, test["label"], bootstrap=20, seed=config.seed)
             if n != n_train:  # the table's own run keeps the table's metrics.json
-                write_json(
-                    run / "metrics.json",
-                    {"parameters": done[0], "train_seconds": done[1], "n_train": int(n), **m},
-                )
+                write_json(run / "metrics.json", {**_trained_only(*done), "n_train": int(n), **m})
             rows["n_train"].append(int(n))
             rows["max_epochs"].append(cfg.epochs)
             rows["train_seconds"].append(done[1])
@@ -800,6 +804,9 @@ def landscape(
                         source=source,
                     )
                     done = (result.parameters, result.train_seconds)
+                    # recorded before the evaluation: a landscape stopped while scoring
+                    # (the test set is the largest array it holds) keeps the training
+                    write_json(run / "metrics.json", _trained_only(*done))
                 tagger = load_tagger(run)
                 all_scores.append(predict(tagger, mine_test))
                 m = evaluate_scores(
