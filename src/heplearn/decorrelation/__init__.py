@@ -7,7 +7,7 @@ Three remedies, each switched on through ``TrainConfig(decorrelation={...})`` (o
 - ``pearson``: L = L_clf + λ ρ²(score, m) on background (linear dependence only);
 - ``disco``: L = L_clf + λ dCorr²(score, m) on background (Kasieczka & Shih,
   arXiv:2001.05310), O(N²) per batch; ``bias_corrected=True`` replaces the V-statistic,
-  biased by ~2.5/N on N background jets (a constant score is then its minimum), by the
+  biased by ~2.5–3/N on N background jets (a constant score is then its minimum), by the
   bias-corrected U-statistic (Székely & Rizzo, arXiv:1310.2926);
 - ``adversary``: min_f max_r L_clf − λ L_adv, a network r predicts the mass bin from the
   score (Louppe, Kagan & Cranmer, arXiv:1611.01046).

@@ -51,7 +51,7 @@ class DecorrelationConfig(BaseModel):
     bias_corrected: bool = Field(
         False,
         description="disco: the bias-corrected dCorr² (Székely & Rizzo, arXiv:1310.2926) "
-        "instead of the V-statistic, whose +2.5/N bias on a batch's N background jets rewards "
+        "instead of the V-statistic, whose ~2.5-3/N bias on a batch's N background jets rewards "
         "a constant score; unweighted jets only",
     )
 
