@@ -426,12 +426,17 @@ def test_recalibrate_batch_norm_averages_the_batch_statistics():
     assert torch.equal(torch.get_rng_state(), rng)
     assert all(torch.equal(a, b) for a, b in zip(weights, net.parameters(), strict=True))
     assert recalibrate_batch_norm(torch.nn.Linear(3, 1), [{"x": xs[0]}], "cpu", 3) == 0
+    calibrated = (bn.running_mean.clone(), bn.running_var.clone(), int(bn.num_batches_tracked))
+    assert recalibrate_batch_norm(net, [one_jet, one_jet], "cpu", max_batches=3) == 0
+    torch.testing.assert_close(bn.running_mean, calibrated[0])  # nothing to average: kept
+    torch.testing.assert_close(bn.running_var, calibrated[1])
+    assert int(bn.num_batches_tracked) == calibrated[2]
 
 
 _POOLING_RANK = """
 import sys, torch
 from heplearn.training.module import recalibrate_batch_norm
-rank, init, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+rank, init, out, shares = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 torch.distributed.init_process_group("gloo", init_method=init, rank=rank, world_size=2)
 torch.manual_seed(0)
 xs = [torch.randn(8, 3) * 2 + 5 * i for i in range(5)]
@@ -442,7 +447,10 @@ class Net(torch.nn.Module):
     def forward(self, batch):
         return self.bn(batch["x"])
 net = Net()
+net.bn.running_mean.fill_(7.0 + rank)  # what training left: differs between the ranks
 mine = xs[:3] if rank == 0 else xs[3:]  # unequal shares: 3 batches and 2
+if shares == "3+0" and rank == 1 or shares == "0+0":
+    mine = [x[:1] for x in mine]  # one jet per batch: nothing to calibrate on
 used = recalibrate_batch_norm(net, [{"x": x} for x in mine], "cpu", max_batches=10)
 torch.save({"used": used, "mean": net.bn.running_mean, "var": net.bn.running_var,
             "n": net.bn.num_batches_tracked}, out)
@@ -450,9 +458,11 @@ torch.distributed.destroy_process_group()
 """
 
 
-def test_recalibrated_batch_norm_statistics_are_pooled_over_ddp_ranks(tmp_path):
+@pytest.mark.parametrize("shares", ["3+2", "3+0", "0+0"])
+def test_recalibrated_batch_norm_statistics_are_pooled_over_ddp_ranks(tmp_path, shares):
     """Two gloo ranks calibrate on 3 and 2 batches; both end with the average over all
-    five, what one process calibrating on them all gets."""
+    five, what one process calibrating on them all gets. A rank without a usable batch
+    contributes nothing; when no rank has one, each keeps the statistics it had."""
     import subprocess
     import sys
 
@@ -461,7 +471,7 @@ def test_recalibrated_batch_norm_statistics_are_pooled_over_ddp_ranks(tmp_path):
     init = f"file://{tmp_path / 'rendezvous'}"
     procs = [
         subprocess.Popen(
-            [sys.executable, str(script), str(r), init, str(tmp_path / f"{r}.pt")],
+            [sys.executable, str(script), str(r), init, str(tmp_path / f"{r}.pt"), shares],
             stderr=subprocess.PIPE,
             text=True,
         )
@@ -476,11 +486,19 @@ def test_recalibrated_batch_norm_statistics_are_pooled_over_ddp_ranks(tmp_path):
     got = [torch.load(tmp_path / f"{r}.pt", weights_only=True) for r in (0, 1)]
     torch.manual_seed(0)
     xs = [torch.randn(8, 3) * 2 + 5 * i for i in range(5)]
-    assert [g["used"] for g in got] == [3, 2]
+    if shares == "0+0":
+        assert [g["used"] for g in got] == [0, 0]
+        for rank, g in enumerate(got):
+            torch.testing.assert_close(g["mean"], torch.full((3,), 7.0 + rank))
+            torch.testing.assert_close(g["var"], torch.ones(3))
+            assert int(g["n"]) == 0
+        return
+    pooled = xs if shares == "3+2" else xs[:3]
+    assert [g["used"] for g in got] == ([3, 2] if shares == "3+2" else [3, 0])
     for g in got:
-        torch.testing.assert_close(g["mean"], torch.stack([x.mean(0) for x in xs]).mean(0))
-        torch.testing.assert_close(g["var"], torch.stack([x.var(0) for x in xs]).mean(0))
-        assert int(g["n"]) == 5
+        torch.testing.assert_close(g["mean"], torch.stack([x.mean(0) for x in pooled]).mean(0))
+        torch.testing.assert_close(g["var"], torch.stack([x.var(0) for x in pooled]).mean(0))
+        assert int(g["n"]) == len(pooled)
 
 
 def test_masked_batch_norm_averages_with_momentum_none():

@@ -178,7 +178,8 @@ def recalibrate_batch_norm(model: nn.Module, batches, device, max_batches: int) 
     computed and the weights are not touched. Torch's random number state is restored
     afterwards (iterating a DataLoader draws a seed), so the calibration leaves the dropout
     masks of later steps as they would have been without it. Batches of one jet, which
-    have no batch statistics, are skipped.
+    have no batch statistics, are skipped; when no batch is left (on every rank), the
+    running statistics stay as training left them.
 
     Under DDP (an initialised process group) every rank calibrates on its own batches and
     the ranks then pool their averages, weighted by their batch counts: each rank ends with
@@ -192,6 +193,11 @@ def recalibrate_batch_norm(model: nn.Module, batches, device, max_batches: int) 
     was_training = model.training
     momenta = [m.momentum for m in norms]
     model.eval()
+    tracked = [m for m in norms if m.track_running_stats]
+    before = [
+        (m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone())
+        for m in tracked
+    ]
     for m in norms:
         m.reset_running_stats()
         m.momentum = None  # cumulative average over the batches below
@@ -207,7 +213,11 @@ def recalibrate_batch_norm(model: nn.Module, batches, device, max_batches: int) 
                     continue
                 model({k: v.to(device) for k, v in batch.items()})
                 used += 1
-        _pool_batch_norm_statistics(norms, used)
+        if _pool_batch_norm_statistics(tracked, used) == 0:  # nothing to average: keep
+            for m, (mean, var, count) in zip(tracked, before, strict=True):
+                m.running_mean.copy_(mean)
+                m.running_var.copy_(var)
+                m.num_batches_tracked.copy_(count)
     finally:
         for m, momentum in zip(norms, momenta, strict=True):
             m.momentum = momentum
@@ -216,21 +226,19 @@ def recalibrate_batch_norm(model: nn.Module, batches, device, max_batches: int) 
     return used
 
 
-def _pool_batch_norm_statistics(norms: list[nn.Module], used: int) -> None:
-    """Average the BatchNorm running statistics over DDP ranks, weighted by each rank's
-    number of calibration batches (no-op in a single process)."""
+def _pool_batch_norm_statistics(norms: list[nn.Module], used: int) -> int:
+    """Average the running statistics of ``norms`` (BatchNorm layers that track them) over
+    DDP ranks, weighted by each rank's number of calibration batches; returns the number
+    of batches over all ranks (``used`` in a single process, where nothing changes)."""
     _, world = _rank_and_world()
-    if world == 1:
-        return
-    norms = [m for m in norms if m.track_running_stats]
-    if not norms:
-        return
+    if world == 1 or not norms:
+        return used
     dist = torch.distributed
     device = norms[0].running_mean.device
     total = torch.tensor([float(used)], dtype=torch.float64, device=device)
     dist.all_reduce(total)
     if total.item() == 0:  # every rank saw the same total: all return here together
-        return
+        return 0
     for m in norms:
         stats = torch.stack([m.running_mean, m.running_var]).to(torch.float64) * used
         dist.all_reduce(stats)
@@ -238,6 +246,7 @@ def _pool_batch_norm_statistics(norms: list[nn.Module], used: int) -> None:
         m.running_mean.copy_(stats[0])
         m.running_var.copy_(stats[1])
         m.num_batches_tracked.fill_(int(total.item()))
+    return int(total.item())
 
 
 class HistoryCallback(L.Callback):
