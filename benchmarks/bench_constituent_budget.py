@@ -12,7 +12,7 @@ measurements the PFN, EFN and LSTM see all of them (up to 128), ParticleNet and
 ParticleNet-Lite still 48. On the medium sample
 81% of the top jets and 44% of the QCD jets have more than 48 constituents (fewer than 0.2%
 more than 128), and ``bench_observable_taggers.py`` shows that the BDT on the observables
-of the 48 hardest constituents falls from AUC 0.9877 / 1/eps_B 1499 to 0.9854 / 863. The
+of the 48 hardest constituents falls from AUC 0.9877 / 1/eps_B 1378 to 0.9854 / 869. The
 published PFN and EFN saw every constituent (up to 200, arXiv:1810.05165), ParticleNet
 up to 100 (arXiv:1902.08570).
 
@@ -27,10 +27,16 @@ constituents 0.9860 / 718 ± 60 / 268 ± 13 (157 s; the landscape's 48: 0.9860 /
 PFN default 0.9877 / 1110 ± 113 / 366 ± 20 (682 s; 48: 0.9870 / 991 / 291);
 ParticleNet-Lite (published size, 6 epochs) 0.9864 / 652 ± 53 / 255 ± 12 (about 50 min,
 half of it sharing the CPU; 48: 0.9857 / 524 / 213); the BDT on all constituents
-0.9877 / 1499 ± 178 / 397 ± 22 (AUC, 1/eps_B at 0.3 and 0.5). EFN small on one thread,
+0.9877 / 1499 ± 178 / 397 ± 22 (AUC, 1/eps_B at 0.3 and 0.5; 1378 ± 160 / 395 ± 23 in the
+fresh environment of 2026-12-01). EFN small on one thread,
 beside the landscape: 128 constituents 0.9743 / 159 ± 6 / 69 ± 2 (294 s), 48 constituents
 0.9606 / 72 ± 2 / 36 ± 1 (56 s: stopped early; the landscape's two-thread training of the
 same configuration reached 0.9792 / 206 / 95).
+
+``--models pfn --presets small --particles 48 128 --seeds 1 2 3 --test-data none``
+(2026-12-01, precise BatchNorm, one thread beside other jobs; AUC / 1/eps_B at 0.3 on the
+40k held-out jets): 48 constituents 0.9859 / 664, 0.9853 / 623, 0.9858 / 643; every
+constituent 0.9868 / 949, 0.9866 / 866, 0.9868 / 866 (seeds 1, 2, 3; 366–492 s each).
 
 ``--features`` compares particle feature sets. ``--models dnn --particles 30 --features
 kinematic topodnn`` (2026-11-30, same machine): the small DNN 0.9658 / 105 ± 3 / 47 ± 1 on
