@@ -449,7 +449,7 @@ class Net(torch.nn.Module):
 net = Net()
 net.bn.running_mean.fill_(7.0 + rank)  # what training left: differs between the ranks
 mine = xs[:3] if rank == 0 else xs[3:]  # unequal shares: 3 batches and 2
-if shares == "3+0" and rank == 1 or shares == "0+0":
+if (shares == "3+0" and rank == 1) or shares == "0+0":
     mine = [x[:1] for x in mine]  # one jet per batch: nothing to calibrate on
 used = recalibrate_batch_norm(net, [{"x": x} for x in mine], "cpu", max_batches=10)
 torch.save({"used": used, "mean": net.bn.running_mean, "var": net.bn.running_var,
