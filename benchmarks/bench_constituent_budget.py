@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import tempfile
 import time
 
@@ -98,6 +99,12 @@ def main() -> None:
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[1])
     parser.add_argument(
+        "--overrides",
+        default="{}",
+        help='model constructor arguments as JSON, e.g. \'{"phi_init": "torch"}\' '
+        "(the EFN's and PFN's initialisation before 2026-12-01)",
+    )
+    parser.add_argument(
         "--features",
         nargs="+",
         default=["kinematic"],
@@ -105,6 +112,9 @@ def main() -> None:
         "TopoDNN's aligned frame) or comma-separated feature names",
     )
     args = parser.parse_args()
+    overrides = json.loads(args.overrides)
+    if not isinstance(overrides, dict):
+        parser.error(f"--overrides must be a JSON object, not {args.overrides!r}")
 
     features_of = {f: f.split(",") if "," in f else f for f in args.features}
     aligned = {f for f in args.features if any("aligned" in n for n in _names(features_of[f]))}
@@ -154,7 +164,13 @@ def main() -> None:
             for model, preset, seed in itertools.product(args.models, args.presets, args.seeds):
                 epochs = size.epochs_for.get(model, size.epochs)  # the landscape's budget
                 cfg = config.model_copy(
-                    update={"model": model, "preset": preset, "epochs": epochs, "seed": seed}
+                    update={
+                        "model": model,
+                        "preset": preset,
+                        "epochs": epochs,
+                        "seed": seed,
+                        "model_overrides": overrides,
+                    }
                 )
                 with tempfile.TemporaryDirectory() as tmp:
                     t0 = time.perf_counter()

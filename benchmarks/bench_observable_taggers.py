@@ -20,6 +20,8 @@ plus the 200k independent ones):
 * the BDT on all 14 observables (reproduces the landscape row),
 * the BDT on the 11 infrared- and collinear-safe (or Sudakov-safe: the ratios) ones,
   without the constituent multiplicity, p_TD and the charged fraction,
+* the same 11 with the jet mass and soft-drop mass divided by the jet's p_T: what a tagger
+  that sees only energy fractions and angles (an EFN) can know of them,
 * the BDT on the jet mass and τ1, τ2, τ3 (a three-body N-subjettiness basis plus mass),
 * the BDT on the soft-drop mass and τ32 (the cut-based tagger's two inputs),
 * a small neural network (scikit-learn ``MLPClassifier``) on the 14 standardised
@@ -40,6 +42,11 @@ Measured 2026-12-01 (README, "Where it breaks, and why"; 8.6 min beside another 
 constituents 0.9854 / 869 / 248, logreg 0.9781 / 196 / 100 (AUC, 1/eps_B at 0.3, 0.5).
 The 2026-11-30 run, with the same code in an earlier environment, gave BDT 1499, MLP 1363
 and 48 hardest 863 at eps_S = 0.3, the other rows identical.
+
+``--test-data none`` (the 40k held-out jets only; 2026-12-01, beside two trainings): BDT
+0.9875 / > 911 / 369, 11 IRC-safe 0.9846 / 866 ± 175 / 262, the same with masses / p_T
+0.9836 / 949 ± 226 / 226, mass + tau1,2,3 0.9834 / 906, m_SD + tau32 0.9732 / 643, MLP
+0.9877 / > 964, 48 hardest constituents 0.9856 / 866, logreg 0.9784 / 195.
 """
 
 from __future__ import annotations
@@ -60,9 +67,12 @@ from heplearn.training.engine import load_jets, split_indices, subset, train_on_
 from heplearn.training.inputs import build_inputs
 
 IRC_UNSAFE = ("multiplicity", "ptd", "charged_fraction")
+IRC_SAFE = tuple(n for n in OBSERVABLE_NAMES if n not in IRC_UNSAFE)
+MASSES = ("mass", "softdrop_mass")
 SUBSETS = {
     "14 observables": OBSERVABLE_NAMES,
-    "11 IRC-safe (no n, p_TD, f_ch)": tuple(n for n in OBSERVABLE_NAMES if n not in IRC_UNSAFE),
+    "11 IRC-safe (no n, p_TD, f_ch)": IRC_SAFE,
+    "11 IRC-safe, masses / p_T": IRC_SAFE,
     "mass, tau1, tau2, tau3": ("mass", "tau1", "tau2", "tau3"),
     "m_SD, tau32": ("softdrop_mass", "tau32"),
 }
@@ -76,9 +86,15 @@ def _line(model: str, inputs: str, m: dict, seconds: float) -> None:
     )
 
 
-def _columns(arrays: dict, names) -> dict:
+def _columns(arrays: dict, names, pt: np.ndarray | None = None) -> dict:
+    """The observables ``names``; with the jets' ``pt``, the masses divided by it (m / p_T:
+    what a tagger that sees only energy fractions and angles, as an EFN, can know of them)."""
+    x = arrays["jet_features"].copy()
+    if pt is not None:
+        for name in MASSES:
+            x[:, OBSERVABLE_NAMES.index(name)] /= pt
     keep = [OBSERVABLE_NAMES.index(n) for n in names]
-    return {**arrays, "jet_features": arrays["jet_features"][:, keep]}
+    return {**arrays, "jet_features": x[:, keep]}
 
 
 def _hardest_only(table, n: int):
@@ -89,7 +105,11 @@ def _hardest_only(table, n: int):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="data/top-atlas-like-160000-seed1")
-    parser.add_argument("--test-data", default="data/top-atlas-like-200000-seed1001")
+    parser.add_argument(
+        "--test-data",
+        default="data/top-atlas-like-200000-seed1001",
+        help="the independent test sample added to the 40k held-out jets ('none': those only)",
+    )
     parser.add_argument("--run", default="runs/landscape-medium", help="observable cache")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--bootstrap", type=int, default=100)
@@ -103,16 +123,19 @@ def main() -> None:
 
     size = SIZES["medium"]
     table, source = load_jets(args.data)
-    extra_table, extra_source = load_jets(args.test_data)
+    extra_table = extra = None
     config = TrainConfig.cast(None, model="bdt", seed=args.seed, jet_radius=0.8, progress=False)
     t0 = time.perf_counter()
     arrays = _inputs(table, source, {"jet_features"}, config, Path(args.run))
-    extra = _inputs(extra_table, extra_source, {"jet_features"}, config, Path(args.run))
+    if args.test_data != "none":
+        extra_table, extra_source = load_jets(args.test_data)
+        extra = _inputs(extra_table, extra_source, {"jet_features"}, config, Path(args.run))
     splits = split_indices(len(table), size.val_fraction, size.test_fraction, config.split_seed)
-    _, test = _test_set(table, arrays, splits["test"], extra_table, extra)
+    test_table, test = _test_set(table, arrays, splits["test"], extra_table, extra)
+    pt, test_pt = ak.to_numpy(table["pt"]), ak.to_numpy(test_table["pt"])
     y = test["label"]
     print(
-        f"observables of {len(table) + len(extra_table)} jets in "
+        f"observables of {len(table) + (0 if extra_table is None else len(extra_table))} jets in "
         f"{time.perf_counter() - t0:.0f} s; {len(splits['train'])} training jets, "
         f"{len(y)} test jets ({int((y == 0).sum())} background)"
     )
@@ -128,12 +151,13 @@ def main() -> None:
     head = f"{'model':7s} {'inputs':32s} {'AUC':>15s} {'1/eB @ 0.3':>11s} {'@ 0.5':>10s}"
     print(f"\n{head} {'fit s':>7s}")
     for label, names in SUBSETS.items():
-        mine = _columns(arrays, names)
+        per_pt = "/ p_T" in label
+        mine = _columns(arrays, names, pt if per_pt else None)
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
             train_on_arrays(subset(mine, splits["train"]), subset(mine, splits["val"]), config, tmp)
             seconds = time.perf_counter() - t0
-            s = predict(load_tagger(tmp), _columns(test, names))
+            s = predict(load_tagger(tmp), _columns(test, names, test_pt if per_pt else None))
         _line("bdt", label, score(s), seconds)
 
     from sklearn.neural_network import MLPClassifier
@@ -162,14 +186,15 @@ def main() -> None:
     # observables computed from those alone (no cache: the full ones share the identity)
     n = args.network_constituents
     t0 = time.perf_counter()
+    tables = [table] if extra_table is None else [table, extra_table]
     trimmed = {
         "jet_features": np.concatenate(
             [
                 build_inputs(_hardest_only(t, n), {"jet_features"}, config)["jet_features"]
-                for t in (table, extra_table)
+                for t in tables
             ]
         ),
-        "label": np.concatenate([arrays["label"], extra["label"]]),
+        "label": np.concatenate([ak.to_numpy(t["label"]) for t in tables]).astype(np.int64),
     }
     print(f"(observables of the {n} hardest constituents: {time.perf_counter() - t0:.0f} s)")
     n_table = len(table)

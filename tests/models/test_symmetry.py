@@ -136,6 +136,27 @@ def test_efn_is_infrared_and_collinear_safe(latent_norm):
     torch.testing.assert_close(_run(model, soft), ref)
 
 
+@pytest.mark.parametrize("name", ["pfn", "efn"])
+def test_deep_set_phi_starts_homogeneous_about_the_jet_axis(name):
+    """``phi_init="energyflow"`` (EnergyFlow's He-uniform weights, zero biases) gives a
+    ``Phi`` with Φ(λx) = λΦ(x) for λ > 0 before training, so its ReLUs switch at the jet
+    axis whatever unit the angles have; PyTorch's default initialisation does not. A
+    ``phi_init`` that is not known is named."""
+    x = make_batch(dtype=torch.float64)["features" if name == "pfn" else "points"]
+    for init, homogeneous in (("energyflow", True), ("torch", False)):
+        phi = build(name, phi_init=init).double().phi
+        first = phi[0]
+        assert bool(first.bias.abs().max() == 0) is homogeneous
+        # He-uniform weights reach beyond PyTorch's default bound 1 / sqrt(fan_in)
+        assert bool(first.weight.abs().max() > first.in_features**-0.5) is homogeneous
+        with torch.no_grad():
+            for scale in (0.1, 7.0):
+                same = torch.allclose(phi(scale * x), scale * phi(x), rtol=1e-12, atol=1e-12)
+                assert same is homogeneous
+    with pytest.raises(ValueError, match="phi_init"):
+        build(name, phi_init="xavier")
+
+
 def test_lstm_softest_first_reads_the_real_particles_in_reverse():
     """``read_order="softest_first"`` equals the default reading of the same jets with their
     real particles reversed (padding behind), and differs from the default on the jets as
