@@ -73,8 +73,9 @@ def init_like_energyflow(phi: nn.Module) -> None:
     switch on lines through the jet axis, whatever unit the angles are measured in.
     PyTorch's default (weights and biases ``U(±1/sqrt(fan_in))``) instead meets inputs of a
     size set by their unit: an EFN's angles to the jet axis are ~0.1 (radians) and, with
-    that default, its ``Phi`` learns a jet's angular structure slowly (measured in the
-    module docstring).
+    that default, its ``Phi`` learns a jet's angular structure slowly. The module docstring
+    measures both and what matters: the weights' scale against the angles', more than the
+    zero biases alone.
     """
     for layer in phi.modules():
         if isinstance(layer, nn.Linear):
