@@ -60,8 +60,7 @@ default since then, ``--models efn --presets small --particles 48 128 --cross
 --test-data none --seeds 1 2 3`` (2026-12-01, one thread beside other jobs; AUC / 1/eps_B
 at 0.3 on the 40k held-out jets): the 48 hardest 0.9805 / 269, 0.9808 / 307, 0.9809 / 307
 (tested on whole jets 0.9766-0.9771); every constituent 0.9795 / 391, 0.9799 / 424,
-0.9799 / 486 (tested on
-the 48 hardest 0.9804-0.9807).
+0.9799 / 486 (tested on the 48 hardest 0.9804-0.9807).
 """
 
 from __future__ import annotations
@@ -111,7 +110,7 @@ def main() -> None:
         "--overrides",
         default="{}",
         help='model constructor arguments as JSON, e.g. \'{"phi_init": "torch"}\' '
-        "(the EFN's and PFN's initialisation before 2026-12-01)",
+        "(the EFN's initialisation before 2026-12-01)",
     )
     parser.add_argument(
         "--features",

@@ -69,12 +69,13 @@ from heplearn.training.inputs import build_inputs
 IRC_UNSAFE = ("multiplicity", "ptd", "charged_fraction")
 IRC_SAFE = tuple(n for n in OBSERVABLE_NAMES if n not in IRC_UNSAFE)
 MASSES = ("mass", "softdrop_mass")
+#: label -> (observables, whether the masses are divided by the jet p_T)
 SUBSETS = {
-    "14 observables": OBSERVABLE_NAMES,
-    "11 IRC-safe (no n, p_TD, f_ch)": IRC_SAFE,
-    "11 IRC-safe, masses / p_T": IRC_SAFE,
-    "mass, tau1, tau2, tau3": ("mass", "tau1", "tau2", "tau3"),
-    "m_SD, tau32": ("softdrop_mass", "tau32"),
+    "14 observables": (OBSERVABLE_NAMES, False),
+    "11 IRC-safe (no n, p_TD, f_ch)": (IRC_SAFE, False),
+    "11 IRC-safe, masses / p_T": (IRC_SAFE, True),
+    "mass, tau1, tau2, tau3": (("mass", "tau1", "tau2", "tau3"), False),
+    "m_SD, tau32": (("softdrop_mass", "tau32"), False),
 }
 
 
@@ -150,8 +151,7 @@ def main() -> None:
 
     head = f"{'model':7s} {'inputs':32s} {'AUC':>15s} {'1/eB @ 0.3':>11s} {'@ 0.5':>10s}"
     print(f"\n{head} {'fit s':>7s}")
-    for label, names in SUBSETS.items():
-        per_pt = "/ p_T" in label
+    for label, (names, per_pt) in SUBSETS.items():
         mine = _columns(arrays, names, pt if per_pt else None)
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()

@@ -25,7 +25,8 @@ weights and zero biases, :func:`init_like_energyflow`), the PFN's with PyTorch's
 --presets small --test-data none [--overrides '{"phi_init": "torch"}']`` (the medium
 sample's 100k training jets, every constituent; AUC / 1/ε_B at ε_S = 0.3 on its 40k
 held-out jets, one thread, seeds 1–3): PyTorch's default 0.9734–0.9741 / 134–137
-(2026-11-30), EnergyFlow's 0.9795–0.9799 / 391–486 (2026-12-01). Two throwaway variants
+(2026-11-30, seeds 2 and 3 before precise BatchNorm; seed 1 with it 0.9738 / 137 on
+2026-12-01), EnergyFlow's 0.9795–0.9799 / 391–486 (2026-12-01). Two throwaway variants
 locate the cause in the scale of the angles against the weights: PyTorch's default with
 the angles in units of 0.1 gives 0.9794 / 356 (seed 1), zero biases with PyTorch's
 default weights only 0.9754 / 159 and 0.9766 / 259 (seeds 2, 3). The PFN, whose features
