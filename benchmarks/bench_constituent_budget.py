@@ -120,7 +120,10 @@ def main() -> None:
         "TopoDNN's aligned frame) or comma-separated feature names",
     )
     args = parser.parse_args()
-    overrides = json.loads(args.overrides)
+    try:
+        overrides = json.loads(args.overrides)
+    except json.JSONDecodeError as err:
+        parser.error(f"--overrides is not JSON ({err}): {args.overrides!r}")
     if not isinstance(overrides, dict):
         parser.error(f"--overrides must be a JSON object, not {args.overrides!r}")
 
