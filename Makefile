@@ -2,9 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# CPU build of torch pinned in the install step only (not a library requirement),
-# so a machine without a GPU never downloads CUDA wheels.
+# PyTorch is pinned in the install step only (not a library requirement). This project's
+# machines hold a CPU wheel of torch 2.13.0, which pip takes. Elsewhere, PyPI's Linux wheel
+# is the CUDA build (GBs): TORCH_INDEX=https://download.pytorch.org/whl/cpu takes the CPU one.
 TORCH_PIN ?= torch==2.13.0
+TORCH_INDEX ?=
 
 .PHONY: demo test install install-test lint clean gpu-bundle
 
@@ -13,7 +15,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet "$(TORCH_PIN)"
+	$(BIN)/pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH_PIN)"
 	$(BIN)/pip install --quiet -e . "$(TORCH_PIN)"
 	touch $@
 

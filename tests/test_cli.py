@@ -36,6 +36,15 @@ def test_generate_writes_the_same_dataset_as_the_library(tmp_path):
     assert ak.array_equal(read_dataset(out), read_dataset(lib.parent))
 
 
+def test_generate_help_names_every_shipped_process_card():
+    from heplearn.simulate.cards import process_names
+
+    result = runner.invoke(app, ["generate", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    missing = [name for name in process_names() if name not in result.output]
+    assert not missing, f"generate --help does not name the shipped card(s) {missing}"
+
+
 def test_unknown_process_is_one_clear_line_and_exit_2(tmp_path):
     result = runner.invoke(app, ["generate", "ttbar", "--jets", "5", "--out", str(tmp_path)])
     assert result.exit_code == 2

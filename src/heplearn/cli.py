@@ -44,7 +44,8 @@ def generate(
     process: Annotated[
         str,
         typer.Argument(
-            help="process name (top, qg, w, zjets, dijet-resonance, minbias) or a YAML card"
+            help="process name (top, qg, qg-mixtures, w, zjets, dijet-resonance, minbias) "
+            "or a YAML card"
         ),
     ],
     jets: Annotated[int, typer.Option("--jets", help="number of jets, split over classes")],
