@@ -185,6 +185,26 @@ def test_training_learns_and_the_run_directory_is_complete(tmp_path, toy_table):
     assert (tmp_path / "run" / "report.md").is_file()
 
 
+def test_a_finished_training_releases_its_arrays(tmp_path, toy_table):
+    """Lightning's trainer and module form a reference cycle: without a collection at the
+    end of training, every training's data loaders (and the arrays they hold) outlive it."""
+    import gc
+    import weakref
+
+    cfg = TrainConfig.cast(None, model="pfn", **FAST)
+    arrays = build_inputs(toy_table, required_inputs("pfn"), cfg)
+    index = split_indices(len(arrays["label"]), 0.25, 0.0, 0)
+    train_arrays, val_arrays = subset(arrays, index["train"]), subset(arrays, index["val"])
+    alive = [weakref.ref(train_arrays["features"]), weakref.ref(val_arrays["features"])]
+    gc.disable()  # only train_on_arrays' own collection may free them
+    try:
+        train_on_arrays(train_arrays, val_arrays, cfg, tmp_path / "run")
+        del train_arrays, val_arrays
+        assert [ref() is None for ref in alive] == [True, True]
+    finally:
+        gc.enable()
+
+
 def test_a_run_evaluates_with_the_particle_features_it_was_trained_on(tmp_path, toy_table):
     run = tmp_path / "kin"
     result = train(toy_table, run, model="pfn", particle_features="kinematic", **FAST)
