@@ -284,6 +284,33 @@ def test_independent_test_sample_joins_the_held_out_split(tmp_path, toy_dataset,
         )
 
 
+def test_each_model_is_handed_only_the_arrays_it_reads():
+    """A training copies what it is given: the PFN must not carry the CNN's images."""
+    size = landscape_module.SIZES["medium"]
+    n = 3
+    arrays = {
+        "label": np.zeros(n, dtype=np.int64),
+        "mask": np.ones((n, 128), dtype=bool),
+        "features": np.zeros((n, 128, 7), dtype=np.float32),
+        "points": np.zeros((n, 128, 2), dtype=np.float32),
+        "vectors": np.zeros((n, 128, 4), dtype=np.float32),
+        "image": np.zeros((n, 1, 40, 40), dtype=np.float32),
+        "jet_features": np.zeros((n, 14), dtype=np.float32),
+        "features:dnn": np.zeros((n, 30, 3), dtype=np.float32),
+    }
+    pick = landscape_module._for_model
+    assert set(pick(arrays, "pfn", size, {})) == {"label", "mask", "features"}
+    assert set(pick(arrays, "cnn", size, {})) == {"label", "mask", "image"}
+    assert set(pick(arrays, "bdt", size, {})) == {"label", "mask", "jet_features"}
+    assert set(pick(arrays, "particlenet", size, {})) == {"label", "mask", "features", "points"}
+    dnn = pick(arrays, "dnn", size, {"dnn": "topodnn"})
+    assert dnn["features"].shape == (n, 30, 3) and dnn["mask"].shape == (n, 30)
+    # an override that makes LorentzNet read the particle features hands them over
+    plain = pick(arrays, "lorentznet", size, {})
+    scalars = pick(arrays, "lorentznet", size, {}, {"scalar_features": ["log_pt"]})
+    assert "features" not in plain and "features" in scalars
+
+
 def test_published_dnn_sees_topodnn_aligned_inputs_on_train_and_test(
     tmp_path, toy_dataset, toy_jets
 ):

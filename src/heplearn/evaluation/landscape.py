@@ -399,10 +399,20 @@ def _add_own_features(
     return arrays
 
 
-def _for_model(arrays: dict, name: str, size: LandscapeSize, own: dict[str, str]) -> dict:
-    """The inputs of one model: its own particle features if ``own`` names a set for it
-    (else the shared ones), restricted to its hardest constituents."""
-    mine = {k: v for k, v in arrays.items() if not k.startswith("features:")}
+#: arrays a training or a scoring reads besides the model's own inputs
+_ALWAYS_READ = frozenset({"label", "weight", "mask", "decorrelate"})
+
+
+def _for_model(
+    arrays: dict, name: str, size: LandscapeSize, own: dict[str, str], overrides=None
+) -> dict:
+    """The inputs of one model, and only those (a training copies what it is given, so the
+    PFN should not carry the CNN's images): its own particle features if ``own`` names a
+    set for it (else the shared ones), restricted to its hardest constituents."""
+    from heplearn.training.inputs import required_inputs
+
+    reads = required_inputs(name, overrides) | _ALWAYS_READ
+    mine = {k: v for k, v in arrays.items() if k in reads}
     if name in own:
         mine["features"] = arrays[f"features:{name}"]
     return _hardest(mine, size.particles_for.get(name))
@@ -421,7 +431,7 @@ def _model_setup(name: str, size: LandscapeSize, config, arrays, own: dict[str, 
             "particle_features": features,
         }
     )
-    return cfg, _for_model(arrays, name, size, own)
+    return cfg, _for_model(arrays, name, size, own, cfg.model_overrides)
 
 
 #: most epochs of a learning-curve point (its small training sets get more epochs)
@@ -551,7 +561,7 @@ def _learning_curve(
     for name in names:
         quiet = config.model_copy(update={"progress": False})
         full, mine = _model_setup(name, size, quiet, arrays, own or {})
-        mine_test = _for_model(test, name, size, own or {})
+        mine_test = _for_model(test, name, size, own or {}, full.model_overrides)
         rows: dict[str, list] = {
             k: []
             for k in ("n_train", "max_epochs", "train_seconds", "auc", "auc_err", "r30", "r30_err")
@@ -786,7 +796,7 @@ def landscape(
             rows.append({**_row(name, m, 0, 0.0, rate), "trainings": 0})
         else:
             base, mine = _model_setup(name, size, config, arrays, own)
-            mine_test = _for_model(test, name, size, own)
+            mine_test = _for_model(test, name, size, own, base.model_overrides)
             per_training, all_scores = [], []
             for k in range(trainings):
                 # the split stays fixed by split_seed: only the training seed changes
