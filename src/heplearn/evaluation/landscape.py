@@ -404,7 +404,11 @@ _ALWAYS_READ = frozenset({"label", "weight", "mask", "decorrelate"})
 
 
 def _for_model(
-    arrays: dict, name: str, size: LandscapeSize, own: dict[str, str], overrides=None
+    arrays: dict,
+    name: str,
+    size: LandscapeSize,
+    own: dict[str, str],
+    overrides: dict | None = None,
 ) -> dict:
     """The inputs of one model, and only those (a training copies what it is given, so the
     PFN should not carry the CNN's images): its own particle features if ``own`` names a

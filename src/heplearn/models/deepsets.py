@@ -45,8 +45,10 @@ against 0.9734–0.9741 with every constituent, up to 128; a cut at a pT fractio
 how many soft ones a jet has, 0.9744). With EnergyFlow's it gains 0.001 and costs a third
 of the rejection at ε_S = 0.3 (0.9805–0.9809 / 269–307 against 0.9795–0.9799 /
 391–486, 3 seeds each, 40k held-out jets); an EFN trained on whole jets still scores
-0.0008–0.0009 higher on its test jets' 48 hardest, the leak that remains
-(``benchmarks/bench_constituent_budget.py --models efn``).
+0.0008–0.0009 higher on its test jets' 48 hardest, the leak that remains, and only
+0.0001–0.0002 higher on their constituents with z_i >= 0.002, a cut that trains as well as
+whole jets do (0.9794–0.9798 / 327–433) (``benchmarks/bench_constituent_budget.py --models
+efn``).
 """
 
 from __future__ import annotations
