@@ -112,15 +112,16 @@ class LorentzNet(nn.Module):
     Nodes carry four-momenta ``x`` (updated equivariantly) and scalars ``h`` (invariant);
     ``n_layers`` :class:`LGEB` blocks exchange messages built from Minkowski products over
     all pairs of real nodes; ``h`` is averaged over the real nodes and decoded (Linear, ReLU,
-    Dropout, Linear) to logits. Node scalars ``s``: the particle mass ``sqrt(|m²|)``, plus
-    the columns ``scalar_features`` of ``features`` (give only Lorentz scalars: charge, PID
-    one-hots), plus what ``beams`` adds.
+    Dropout, Linear) to logits. Node scalars ``s``: ``ψ(m)`` of the particle mass
+    ``m = sqrt(|p²|)`` (the reference code passes its node scalars through ψ too), plus what
+    ``beams`` adds, plus the columns ``scalar_features`` of ``features`` as given (give only
+    Lorentz scalars: charge, PID one-hots).
 
     ``beams`` — how the beam axis breaks the Lorentz symmetry:
 
     * ``"spurions"`` (paper, default): two spurion particles ``(sqrt(1 + m_b²), 0, 0, ±1)``,
       ``m_b = beam_mass`` (1 in the reference code), are prepended to every jet and the mass
-      scalar is split into particle / beam columns (``[m·is_particle, m·is_beam]``).
+      scalar is split into particle / beam columns (``[ψ(m)·is_particle, ψ(m)·is_beam]``).
       The remaining symmetry is SO(2): rotations about z. A boost along z changes the
       products with the fixed spurions, so the output is *not* boost invariant.
     * ``"transverse"``: no extra nodes; each particle gets the scalar
@@ -185,7 +186,7 @@ class LorentzNet(nn.Module):
         keys = [batch["vectors"]] + ([batch["features"]] if self.scalar_features else [])
         mask, x, *rest = trim_padding(mask, *keys)
         x = x * self.momentum_scale * mask.unsqueeze(-1).to(x.dtype)
-        mass = torch.sqrt(torch.abs(minkowski_dot(x, x)))
+        mass = psi(torch.sqrt(torch.abs(minkowski_dot(x, x))))
         extra = (
             rest[0][..., list(self.scalar_features)].to(x.dtype) * mask.unsqueeze(-1)
             if self.scalar_features
@@ -196,7 +197,7 @@ class LorentzNet(nn.Module):
             e_b = (1.0 + self.beam_mass**2) ** 0.5
             beam = x.new_tensor([[e_b, 0.0, 0.0, 1.0], [e_b, 0.0, 0.0, -1.0]])
             x = torch.cat([beam.expand(b, 2, 4), x], dim=1)
-            m_beam = torch.sqrt(torch.abs(minkowski_dot(beam, beam))).expand(b, 2)
+            m_beam = psi(torch.sqrt(torch.abs(minkowski_dot(beam, beam)))).expand(b, 2)
             zeros = x.new_zeros(b, 2)
             s = torch.cat(
                 [
