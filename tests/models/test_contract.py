@@ -142,6 +142,19 @@ def test_padding_does_not_change_output(name):
 
 
 @pytest.mark.parametrize("name", TORCH_MODELS)
+def test_scores_do_not_depend_on_the_inference_batch_size(name):
+    # predict() trims each batch to its longest jet: a jet of one particle scored alone, or
+    # beside jets of 12, must get the same probability
+    from heplearn.training.engine import predict
+
+    model = build(name).double()
+    arrays = {k: v.numpy() for k, v in inputs_of(model, make_batch(dtype=torch.float64)).items()}
+    whole = predict(model, arrays, batch_size=4)
+    for batch_size in (1, 3):
+        np.testing.assert_allclose(predict(model, arrays, batch_size=batch_size), whole, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", TORCH_MODELS)
 # torch.onnx.export (TorchScript exporter) warns about its own deprecation and about
 # trace-time constants; neither concerns the model, so only those warnings are ignored here.
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
