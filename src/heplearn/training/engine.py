@@ -510,11 +510,13 @@ def predict(tagger, arrays: dict[str, np.ndarray], batch_size: int = 256) -> np.
     tagger.eval()
     keys = [k for k in (*tagger.inputs, "mask") if k in arrays]
     n = len(next(iter(arrays.values())))
-    out = []
+    # written in place: a list of per-batch score arrays would leave one small allocation
+    # after each batch's freed temporaries and ratchet the heap up for the whole pass
+    scores = np.empty(n, dtype=np.float32)
     for start in range(0, n, batch_size):
         batch = {k: torch.from_numpy(arrays[k][start : start + batch_size]) for k in keys}
-        out.append(torch.softmax(tagger(batch).float(), dim=-1)[:, 1].numpy())
-    return np.concatenate(out) if out else np.zeros(0)
+        scores[start : start + batch_size] = torch.softmax(tagger(batch).float(), dim=-1)[:, 1]
+    return scores
 
 
 def train(
