@@ -154,6 +154,17 @@ def test_scores_do_not_depend_on_the_inference_batch_size(name):
         np.testing.assert_allclose(predict(model, arrays, batch_size=batch_size), whole, rtol=1e-6)
 
 
+@pytest.mark.parametrize("batch_size", [0, -4, 2.5])
+def test_a_bad_inference_batch_size_is_refused(batch_size):
+    from heplearn.errors import HeplearnError
+    from heplearn.training.engine import predict
+
+    model = build("pfn")
+    arrays = {k: v.numpy() for k, v in inputs_of(model, make_batch()).items()}
+    with pytest.raises(HeplearnError, match="batch_size"):
+        predict(model, arrays, batch_size=batch_size)
+
+
 @pytest.mark.parametrize("name", TORCH_MODELS)
 # torch.onnx.export (TorchScript exporter) warns about its own deprecation and about
 # trace-time constants; neither concerns the model, so only those warnings are ignored here.

@@ -29,7 +29,7 @@ import awkward as ak
 import numpy as np
 import torch
 
-from heplearn.errors import FormatError, InputFileError
+from heplearn.errors import FormatError, HeplearnError, InputFileError
 from heplearn.training.config import TrainConfig
 
 __all__ = [
@@ -507,6 +507,8 @@ def predict(tagger, arrays: dict[str, np.ndarray], batch_size: int = 256) -> np.
     """
     if hasattr(tagger, "predict_proba"):
         return np.asarray(tagger.predict_proba(arrays["jet_features"])[:, 1], dtype=float)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise HeplearnError(f"predict: batch_size must be a whole number >= 1, got {batch_size!r}")
     tagger.eval()
     keys = [k for k in (*tagger.inputs, "mask") if k in arrays]
     n = len(next(iter(arrays.values())))
