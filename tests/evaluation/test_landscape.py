@@ -284,31 +284,40 @@ def test_independent_test_sample_joins_the_held_out_split(tmp_path, toy_dataset,
         )
 
 
-def test_each_model_is_handed_only_the_arrays_it_reads():
-    """A training copies what it is given: the PFN must not carry the CNN's images."""
+def test_each_model_is_handed_only_the_arrays_it_reads(toy_table):
+    """A training copies what it is given: the PFN must not carry the CNN's images. Each
+    model's inputs are built with its own constituents and features, as its saved config
+    rebuilds them; the (costly) jet observables come from the shared arrays."""
+    from heplearn.training import TrainConfig, build_inputs
+
     size = landscape_module.SIZES["medium"]
-    n = 3
-    arrays = {
-        "label": np.zeros(n, dtype=np.int64),
-        "mask": np.ones((n, 128), dtype=bool),
-        "features": np.zeros((n, 128, 7), dtype=np.float32),
-        "points": np.zeros((n, 128, 2), dtype=np.float32),
-        "vectors": np.zeros((n, 128, 4), dtype=np.float32),
-        "image": np.zeros((n, 1, 40, 40), dtype=np.float32),
-        "jet_features": np.zeros((n, 14), dtype=np.float32),
-        "features:dnn": np.zeros((n, 30, 3), dtype=np.float32),
-    }
-    pick = landscape_module._for_model
-    assert set(pick(arrays, "pfn", size, {})) == {"label", "mask", "features"}
-    assert set(pick(arrays, "cnn", size, {})) == {"label", "mask", "image"}
-    assert set(pick(arrays, "bdt", size, {})) == {"label", "mask", "jet_features"}
-    assert set(pick(arrays, "particlenet", size, {})) == {"label", "mask", "features", "points"}
-    dnn = pick(arrays, "dnn", size, {"dnn": "topodnn"})
-    assert dnn["features"].shape == (n, 30, 3) and dnn["mask"].shape == (n, 30)
+    config = TrainConfig.cast(None, jet_radius=0.8, particle_features="kinematic")
+    shared = build_inputs(toy_table, {"jet_features"}, config)
+    every = build_inputs(toy_table, {"features", "points", "vectors"}, config)
+
+    def inputs(name, own=None, **overrides):
+        cfg = landscape_module._model_config(name, size, config, own or {})
+        cfg = cfg.model_copy(update={"model_overrides": overrides})
+        return landscape_module._model_inputs(cfg, toy_table, shared)
+
+    base = set(shared) - {"jet_features"}  # the label, and event weights if any
+    assert set(inputs("pfn")) == base | {"mask", "features"}
+    assert set(inputs("cnn")) == base | {"image"}
+    assert set(inputs("bdt")) == base | {"jet_features"}
+    assert inputs("bdt")["jet_features"] is shared["jet_features"]
+    graph = inputs("particlenet")
+    assert set(graph) == base | {"mask", "features", "points"}
+    # its 48 constituents are the hardest 48 of the 128 the PFN sees
+    for key in ("features", "points", "mask"):
+        assert np.array_equal(graph[key], every[key][:, :48])
+    dnn = inputs("dnn", {"dnn": "topodnn"})
+    assert dnn["features"].shape == (len(toy_table), 30, 3)
+    assert dnn["mask"].shape == (len(toy_table), 30)
     # an override that makes LorentzNet read the particle features hands them over
-    plain = pick(arrays, "lorentznet", size, {})
-    scalars = pick(arrays, "lorentznet", size, {}, {"scalar_features": ["log_pt"]})
+    plain = inputs("lorentznet")
+    scalars = inputs("lorentznet", scalar_features=["log_pt"])
     assert "features" not in plain and "features" in scalars
+    assert np.array_equal(plain["vectors"], every["vectors"][:, :16])
 
 
 def test_published_dnn_sees_topodnn_aligned_inputs_on_train_and_test(

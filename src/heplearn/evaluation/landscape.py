@@ -14,6 +14,7 @@ soft-drop mass window).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -145,9 +146,8 @@ _PARTICLE_FEATURES = {"top": "kinematic", "qg": "kinpid"}
 #: top DNN then is TopoDNN, on its 30 hardest constituents in the aligned frame
 #: (arXiv:1704.02124). At the ``small`` preset it sees the shared features: on the quick
 #: sample the aligned frame costs it 0.022 in AUC, at 100k training jets it ties them in
-#: AUC (``benchmarks/bench_constituent_budget.py --features``). The own features are built
-#: with the model's own number of constituents, beside the shared ones, as
-#: ``features:MODEL``, and swapped in by :func:`_for_model`.
+#: AUC (``benchmarks/bench_constituent_budget.py --features``). :func:`_model_inputs` builds
+#: them with the model's own number of constituents.
 _PUBLISHED_PARTICLE_FEATURES = {"top": {"dnn": "topodnn"}}
 
 
@@ -278,14 +278,6 @@ def _classic_scores(name: str, test_table, observables) -> tuple[np.ndarray, flo
     return np.where(finite, s, floor), floor + 0.5
 
 
-def _hardest(arrays: dict[str, np.ndarray], n: int | None) -> dict[str, np.ndarray]:
-    """The inputs restricted to the ``n`` hardest constituents (they are pT-ordered)."""
-    if n is None:
-        return arrays
-    per_particle = ("features", "points", "vectors", "mask")
-    return {k: (v[:, :n] if k in per_particle else v) for k, v in arrays.items()}
-
-
 def _combined_row(per_training, all_scores, labels, size: LandscapeSize, seed: int) -> dict:
     """The table row of one model: the training itself, or with several trainings the
     median and spread over them (:func:`~heplearn.evaluation.metrics.combine_trainings`),
@@ -387,60 +379,33 @@ def _finished_run(
     return int(metrics["parameters"]), float(metrics["train_seconds"])
 
 
-def _add_own_features(
-    table, arrays: dict, own: dict[str, str], config, size: LandscapeSize
-) -> dict:
-    """``arrays`` with ``features:MODEL`` added for every model in ``own`` (model -> its
-    own particle feature set), built with the model's own number of constituents (the
-    aligned frame depends on the constituents it is built from, as on load the saved
-    config rebuilds it)."""
-    from heplearn.training.config import TrainConfig
-    from heplearn.training.inputs import build_inputs
-
-    for model, feature_set in own.items():
-        n_particles = size.particles_for.get(model, size.max_particles)
-        cfg = TrainConfig.cast(config, particle_features=feature_set, max_particles=n_particles)
-        arrays[f"features:{model}"] = build_inputs(table, {"features"}, cfg)["features"]
-    return arrays
-
-
-#: arrays a training or a scoring reads besides the model's own inputs
-_ALWAYS_READ = frozenset({"label", "weight", "mask", "decorrelate"})
-
-
-def _for_model(
-    arrays: dict,
-    name: str,
-    size: LandscapeSize,
-    own: dict[str, str],
-    overrides: dict | None = None,
-) -> dict:
-    """The inputs of one model, and only those (a training copies what it is given, so the
-    PFN should not carry the CNN's images): its own particle features if ``own`` names a
-    set for it (else the shared ones), restricted to its hardest constituents."""
-    from heplearn.training.inputs import required_inputs
-
-    reads = required_inputs(name, overrides) | _ALWAYS_READ
-    mine = {k: v for k, v in arrays.items() if k in reads}
-    if name in own:
-        mine["features"] = arrays[f"features:{name}"]
-    return _hardest(mine, size.particles_for.get(name))
-
-
-def _model_setup(name: str, size: LandscapeSize, config, arrays, own: dict[str, str]):
-    """The training config and the inputs of one model under the landscape's budget."""
-    n_particles = size.particles_for.get(name)
+def _model_config(name: str, size: LandscapeSize, config, own: dict[str, str]):
+    """The training config of one model under the landscape's budget: its epochs, preset,
+    number of constituents and, if ``own`` names a set for it, its own particle features."""
     features = _feature_names(own[name]) if name in own else config.particle_features
-    cfg = config.model_copy(
+    return config.model_copy(
         update={
             "model": name,
             "epochs": size.epochs_for.get(name, size.epochs),
             "preset": size.preset_for.get(name, size.preset),
-            "max_particles": n_particles or size.max_particles,
+            "max_particles": size.particles_for.get(name, size.max_particles),
             "particle_features": features,
         }
     )
-    return cfg, _for_model(arrays, name, size, own, cfg.model_overrides)
+
+
+def _model_inputs(cfg, table, shared: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The inputs of the model ``cfg.model`` for every jet of ``table``, and only those (a
+    training copies what it is given, so the PFN should not carry the CNN's images), built
+    as its saved config rebuilds them on load: with its own particle features and number
+    of constituents (the aligned frame of TopoDNN depends on the constituents it is built
+    from). Arrays in ``shared`` (``label``, ``weight`` and the jet observables, computed
+    once for these jets: the observables cost 1–4 ms per jet) are taken from there."""
+    from heplearn.training.inputs import build_inputs, required_inputs
+
+    keys = required_inputs(cfg.model, cfg.model_overrides)
+    built = build_inputs(table, (keys - set(shared)) or {"label"}, cfg)
+    return {**built, **{k: shared[k] for k in keys & set(shared)}}
 
 
 #: most epochs of a learning-curve point (its small training sets get more epochs)
@@ -531,29 +496,28 @@ def _inputs(table, source: dict, keys: set[str], config, out: Path) -> dict[str,
 
 
 def _learning_curve(
-    names,
-    arrays,
+    cfg,
+    fit_inputs,
     splits,
-    test,
-    config,
-    size: LandscapeSize,
+    test: dict[str, np.ndarray],
+    table_scores: np.ndarray,
     out: Path,
     source,
-    table_scores,
     step_fraction: float = 1.0,
-    own: dict[str, str] | None = None,
-) -> dict[str, dict[str, list]]:
-    """AUC and 1/eps_B at 0.3 against the number of training jets, per model.
+) -> dict[str, list]:
+    """AUC and 1/eps_B at 0.3 against the number of training jets, for the model of
+    ``cfg`` (the table's config).
 
     Each point trains on a seeded random subset of the training split (the subsets are
     nested: every smaller set is part of the larger ones), validated on a nested random
     subset of the validation split of :func:`learning_curve_validation_size` jets, with the
-    settings of the table, scored on ``test`` (the held-out split), for
-    :func:`learning_curve_epochs` epochs (early stopping on the validation loss as usual);
-    the largest point is the table's own model
-    (``OUT/models/NAME``, its held-out scores ``table_scores[NAME]`` reused), and every point
-    already trained with this config and data is reused, so an interrupted curve resumes
-    where it stopped.
+    settings of the table, scored on ``test`` (the model's inputs of the held-out split),
+    for :func:`learning_curve_epochs` epochs (early stopping on the validation loss as
+    usual); the largest point is the table's own model (``OUT/models/NAME``, its held-out
+    scores ``table_scores`` reused), and every point already trained with this config and
+    data is reused, so an interrupted curve resumes where it stopped. ``fit_inputs()``
+    gives the model's inputs of the training and validation splits (built only if a point
+    is trained).
     """
     from heplearn.evaluation.metrics import evaluate_scores
     from heplearn.evaluation.report import write_json
@@ -565,51 +529,130 @@ def _learning_curve(
         train_on_arrays,
     )
 
+    full = cfg.model_copy(update={"progress": False})
     n_train = len(splits["train"])
-    curves: dict[str, dict[str, list]] = {}
-    for name in names:
-        quiet = config.model_copy(update={"progress": False})
-        full, mine = _model_setup(name, size, quiet, arrays, own or {})
-        mine_test = _for_model(test, name, size, own or {}, full.model_overrides)
-        rows: dict[str, list] = {
-            k: []
-            for k in ("n_train", "max_epochs", "train_seconds", "auc", "auc_err", "r30", "r30_err")
-        }
-        for n in learning_curve_sizes(n_train):
-            run = out / "models" / name if n == n_train else out / "learning_curve" / f"{name}-{n}"
-            cfg = full.model_copy(
-                update={
-                    "epochs": learning_curve_epochs(full.epochs, int(n), n_train, step_fraction)
-                }
-            )
-            n_val = learning_curve_validation_size(len(splits["val"]), int(n), n_train)
-            done = _finished_run(run, cfg, int(n), source, n_val)
-            if done is None:
-                result = train_on_arrays(
-                    subset(mine, random_subset(splits["train"], int(n), config.split_seed)),
-                    subset(mine, random_subset(splits["val"], n_val, config.split_seed + 1)),
-                    cfg,
-                    run,
-                    source=source,
+    rows: dict[str, list] = {
+        k: []
+        for k in ("n_train", "max_epochs", "train_seconds", "auc", "auc_err", "r30", "r30_err")
+    }
+    name = full.model
+    for n in learning_curve_sizes(n_train):
+        run = out / "models" / name if n == n_train else out / "learning_curve" / f"{name}-{n}"
+        point = full.model_copy(
+            update={"epochs": learning_curve_epochs(full.epochs, int(n), n_train, step_fraction)}
+        )
+        n_val = learning_curve_validation_size(len(splits["val"]), int(n), n_train)
+        done = _finished_run(run, point, int(n), source, n_val)
+        if done is None:
+            fit = fit_inputs()
+            # the split's rows of the nested subsets (the split indices are sorted)
+            rows_of = {
+                part: np.searchsorted(splits[part], random_subset(splits[part], k, seed))
+                for part, k, seed in (
+                    ("train", int(n), cfg.split_seed),
+                    ("val", n_val, cfg.split_seed + 1),
                 )
-                done = (result.parameters, result.train_seconds)
-                write_json(run / "metrics.json", _trained_only(*done))
-            if n == n_train:
-                scores = table_scores[name][0]
-            else:
-                scores = predict(load_tagger(run), mine_test)
-            m = evaluate_scores(scores, test["label"], bootstrap=20, seed=config.seed)
-            if n != n_train:  # the table's own run keeps the table's metrics.json
-                write_json(run / "metrics.json", {**_trained_only(*done), "n_train": int(n), **m})
-            rows["n_train"].append(int(n))
-            rows["max_epochs"].append(cfg.epochs)
-            rows["train_seconds"].append(done[1])
-            rows["auc"].append(m["auc"])
-            rows["auc_err"].append(m["auc_uncertainty"])
-            rows["r30"].append(m["rejection_at_0.3"])
-            rows["r30_err"].append(m["rejection_at_0.3_uncertainty"] or 0.0)
-        curves[name] = rows
-    return curves
+            }
+            result = train_on_arrays(
+                subset(fit["train"], rows_of["train"]),
+                subset(fit["val"], rows_of["val"]),
+                point,
+                run,
+                source=source,
+            )
+            done = (result.parameters, result.train_seconds)
+            write_json(run / "metrics.json", _trained_only(*done))
+        scores = table_scores if n == n_train else predict(load_tagger(run), test)
+        m = evaluate_scores(scores, test["label"], bootstrap=20, seed=cfg.seed)
+        if n != n_train:  # the table's own run keeps the table's metrics.json
+            write_json(run / "metrics.json", {**_trained_only(*done), "n_train": int(n), **m})
+        rows["n_train"].append(int(n))
+        rows["max_epochs"].append(point.epochs)
+        rows["train_seconds"].append(done[1])
+        rows["auc"].append(m["auc"])
+        rows["auc_err"].append(m["auc_uncertainty"])
+        rows["r30"].append(m["rejection_at_0.3"])
+        rows["r30_err"].append(m["rejection_at_0.3_uncertainty"] or 0.0)
+    return rows
+
+
+def _trained_model(
+    base,
+    table,
+    splits,
+    shared: dict[str, np.ndarray],
+    test_table,
+    test: dict[str, np.ndarray],
+    *,
+    size: LandscapeSize,
+    out: Path,
+    source,
+    trainings: int,
+    curve_step_fraction: float | None,
+) -> tuple[dict[str, Any], np.ndarray, dict[str, list] | None]:
+    """One trained model of the landscape: trained ``trainings`` times (or reused), scored
+    on the test set, and its learning curve if ``curve_step_fraction`` is given. Returns its
+    table row, the first training's test scores and the curve.
+
+    The model's inputs are built when its turn comes and freed when it is done, so the
+    landscape holds one model's inputs at a time, not every model's (13.2 KB per jet with
+    128 constituents, half of it the CNN's images: 26 GB for ``--full``'s 2M jets); those
+    of the training and validation splits only if something is trained.
+    """
+    from heplearn.evaluation.metrics import evaluate_scores
+    from heplearn.evaluation.report import write_json
+    from heplearn.training.engine import load_tagger, predict, subset, train_on_arrays
+
+    @functools.cache
+    def fit_inputs() -> dict[str, dict[str, np.ndarray]]:
+        return {
+            part: _model_inputs(base, table[splits[part]], subset(shared, splits[part]))
+            for part in ("train", "val")
+        }
+
+    name, seed = base.model, base.seed
+    mine_test = _model_inputs(base, test_table, test)
+    per_training, all_scores = [], []
+    for k in range(trainings):
+        # the split stays fixed by split_seed: only the training seed changes
+        cfg = base.model_copy(update={"seed": seed + k})
+        run = out / "models" / name
+        if k > 0:
+            run = out / "trainings" / f"{name}-seed{seed + k}"
+        done = _finished_run(run, cfg, len(splits["train"]), source)
+        if done is None:
+            fit = fit_inputs()
+            result = train_on_arrays(fit["train"], fit["val"], cfg, run, source=source)
+            done = (result.parameters, result.train_seconds)
+            # recorded before the evaluation: a landscape stopped while scoring (the test
+            # set is the largest array it holds) keeps the training
+            write_json(run / "metrics.json", _trained_only(*done))
+        tagger = load_tagger(run)
+        all_scores.append(predict(tagger, mine_test))
+        m = evaluate_scores(all_scores[-1], test["label"], bootstrap=size.bootstrap, seed=seed)
+        rate = _inference_rate(tagger, mine_test)
+        per_training.append(_row(name, m, *done, rate))
+        write_json(run / "metrics.json", per_training[-1])
+    row = {
+        **_combined_row(per_training, all_scores, test["label"], size, seed),
+        "preset": base.preset,
+    }
+    curve = None
+    if curve_step_fraction is not None:
+        # measured on the held-out split of the dataset itself (the first rows of the test
+        # set); an independent test sample refines the table only
+        held = np.arange(len(splits["test"]))
+        curve = _learning_curve(
+            base,
+            fit_inputs,
+            splits,
+            subset(mine_test, held),
+            all_scores[0][held],
+            out,
+            source,
+            curve_step_fraction,
+        )
+    return row, all_scores[0], curve
 
 
 def learning_curve_table(curves: dict[str, dict[str, list]]) -> str:
@@ -707,14 +750,7 @@ def landscape(
     from heplearn.evaluation.plots import plot_learning_curves, plot_rejection, plot_sic
     from heplearn.evaluation.report import write_json, write_report
     from heplearn.training.config import TrainConfig
-    from heplearn.training.engine import (
-        load_jets,
-        load_tagger,
-        predict,
-        split_indices,
-        subset,
-        train_on_arrays,
-    )
+    from heplearn.training.engine import load_jets, split_indices
     from heplearn.training.inputs import required_inputs
 
     if mode not in SIZES:
@@ -768,26 +804,23 @@ def landscape(
     )
     splits = split_indices(len(table), size.val_fraction, size.test_fraction, config.split_seed)
     keys = required_inputs(trained) if trained else set()
-    need_observables = "tau32-cut" in names or "jet_features" in keys
-    inputs = keys | ({"jet_features"} if need_observables else set())
+    # every jet's label, weight and observables, shared by the models; each trained model
+    # builds its own inputs when its turn comes (_trained_model)
+    shared_keys = {"jet_features"} if "tau32-cut" in names or "jet_features" in keys else set()
     own = {
         m: f
         for m, f in _PUBLISHED_PARTICLE_FEATURES.get(process, {}).items()
         if m in trained and size.preset_for.get(m, size.preset) == "default"
     }
-    arrays = _inputs(table, source, inputs, config, out)
-    arrays = _add_own_features(table, arrays, own, config, size)
+    arrays = _inputs(table, source, shared_keys or {"label"}, config, out)
     extra_arrays = None
     if extra_source is not None:
-        extra_arrays = _inputs(extra_table, extra_source, inputs, config, out)
-        extra_arrays = _add_own_features(extra_table, extra_arrays, own, config, size)
+        extra_arrays = _inputs(extra_table, extra_source, shared_keys or {"label"}, config, out)
     test_table, test = _test_set(table, arrays, splits["test"], extra_table, extra_arrays)
-    # the test set holds its own copy of the independent sample's jets: free the originals
-    # (the medium mode's 200k jets carry 2.6 GB of inputs)
     n_extra = None if extra_table is None else len(extra_table)
     del extra_table, extra_arrays
 
-    rows, scores = [], {}
+    rows, scores, curves = [], {}, {}
     for name in names:
         if name in CLASSIC_TAGGERS:
             from heplearn.physics.observables import OBSERVABLE_NAMES
@@ -802,39 +835,22 @@ def landscape(
             )
             rows.append({**_row(name, m, 0, 0.0, rate), "trainings": 0})
         else:
-            base, mine = _model_setup(name, size, config, arrays, own)
-            mine_test = _for_model(test, name, size, own, base.model_overrides)
-            per_training, all_scores = [], []
-            for k in range(trainings):
-                # the split stays fixed by split_seed: only the training seed changes
-                cfg = base.model_copy(update={"seed": seed + k})
-                run = out / "models" / name
-                if k > 0:
-                    run = out / "trainings" / f"{name}-seed{seed + k}"
-                done = _finished_run(run, cfg, len(splits["train"]), source)
-                if done is None:
-                    result = train_on_arrays(
-                        subset(mine, splits["train"]),
-                        subset(mine, splits["val"]),
-                        cfg,
-                        run,
-                        source=source,
-                    )
-                    done = (result.parameters, result.train_seconds)
-                    # recorded before the evaluation: a landscape stopped while scoring
-                    # (the test set is the largest array it holds) keeps the training
-                    write_json(run / "metrics.json", _trained_only(*done))
-                tagger = load_tagger(run)
-                all_scores.append(predict(tagger, mine_test))
-                m = evaluate_scores(
-                    all_scores[-1], test["label"], bootstrap=size.bootstrap, seed=seed
-                )
-                rate = _inference_rate(tagger, mine_test)
-                per_training.append(_row(name, m, *done, rate))
-                write_json(run / "metrics.json", per_training[-1])
-            s = all_scores[0]  # figures and the learning curve show the first training
-            row = _combined_row(per_training, all_scores, test["label"], size, seed)
-            rows.append({**row, "preset": base.preset})
+            row, s, curve = _trained_model(
+                _model_config(name, size, config, own),
+                table,
+                splits,
+                arrays,
+                test_table,
+                test,
+                size=size,
+                out=out,
+                source=source,
+                trainings=trainings,
+                curve_step_fraction=curve_step_fraction if learning_curve else None,
+            )
+            rows.append(row)
+            if curve is not None:
+                curves[name] = curve
         scores[name] = (s, test["label"])
 
     figures = [
@@ -843,22 +859,6 @@ def landscape(
     ]
     extra = {}
     if learning_curve:
-        # the curve is measured on the held-out split of the dataset itself (the first rows
-        # of the test set); an independent test sample refines the table only
-        n_held = len(splits["test"])
-        curves = _learning_curve(
-            trained,
-            arrays,
-            splits,
-            subset(test, np.arange(n_held)),
-            config,
-            size,
-            out,
-            source,
-            {name: (s[:n_held], y[:n_held]) for name, (s, y) in scores.items()},
-            curve_step_fraction,
-            own,
-        )
         extra["learning_curve"] = curves
         figures.append(
             plot_learning_curves(
