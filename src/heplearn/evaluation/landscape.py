@@ -817,6 +817,7 @@ def landscape(
     if extra_source is not None:
         extra_arrays = _inputs(extra_table, extra_source, shared_keys or {"label"}, config, out)
     test_table, test = _test_set(table, arrays, splits["test"], extra_table, extra_arrays)
+    # the test set holds its own copy of the independent sample's jets: free the originals
     n_extra = None if extra_table is None else len(extra_table)
     del extra_table, extra_arrays
 
