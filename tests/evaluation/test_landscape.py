@@ -215,6 +215,43 @@ def test_learning_curve_ends_at_the_table_model_and_resumes(tmp_path, toy_datase
     assert again["pfn"]["auc"] == pytest.approx(curves["pfn"]["auc"])
 
 
+def test_learning_curve_points_train_on_the_nested_random_subsets(
+    tmp_path, toy_dataset, monkeypatch
+):
+    """Each point trains on the jets random_subset draws from the training and validation
+    splits, with the inputs its model would build for exactly those jets."""
+    import heplearn.training.engine as engine
+    from heplearn.training import TrainConfig, build_inputs, split_indices
+    from heplearn.training.engine import random_subset, subset
+
+    seen = {}
+    real = engine.train_on_arrays
+
+    def spy(train, val, cfg, run, **kw):
+        seen[run.name] = (train, val)
+        return real(train, val, cfg, run, **kw)
+
+    monkeypatch.setattr(engine, "train_on_arrays", spy)
+    _with_curve(toy_dataset, tmp_path, ["pfn"])
+    cfg = TrainConfig.cast(
+        json.loads((tmp_path / "learning_curve" / "pfn-42" / "config.json").read_text())["config"]
+    )
+    table = load_jets(toy_dataset)[0]
+    splits = split_indices(len(table), cfg.val_fraction, cfg.test_fraction, cfg.split_seed)
+    every = build_inputs(table, {"features"}, cfg)
+    train, val = seen["pfn-42"]
+    assert len(train["label"]) == 42
+    assert sorted(train) == sorted(every)
+    for got, rows in (
+        (train, random_subset(splits["train"], 42, cfg.split_seed)),
+        (val, random_subset(splits["val"], len(val["label"]), cfg.split_seed + 1)),
+    ):
+        for key, value in subset(every, rows).items():
+            assert np.array_equal(got[key], value), key
+    # the table's model trained on the whole training split
+    assert len(seen["pfn"][0]["label"]) == len(splits["train"])
+
+
 def test_learning_curve_stays_on_the_held_out_split(tmp_path, toy_dataset, toy_jets):
     """An independent test sample refines the table, not the learning curve."""
     extra = tmp_path / "extra"

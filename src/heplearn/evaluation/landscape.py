@@ -545,17 +545,12 @@ def _learning_curve(
         done = _finished_run(run, point, int(n), source, n_val)
         if done is None:
             fit = fit_inputs()
-            # the split's rows of the nested subsets (the split indices are sorted)
-            rows_of = {
-                part: np.searchsorted(splits[part], random_subset(splits[part], k, seed))
-                for part, k, seed in (
-                    ("train", int(n), cfg.split_seed),
-                    ("val", n_val, cfg.split_seed + 1),
-                )
-            }
+            # the rows of the nested subsets in the splits' inputs (split indices are sorted)
+            train = random_subset(splits["train"], int(n), cfg.split_seed)
+            val = random_subset(splits["val"], n_val, cfg.split_seed + 1)
             result = train_on_arrays(
-                subset(fit["train"], rows_of["train"]),
-                subset(fit["val"], rows_of["val"]),
+                subset(fit["train"], np.searchsorted(splits["train"], train)),
+                subset(fit["val"], np.searchsorted(splits["val"], val)),
                 point,
                 run,
                 source=source,
