@@ -558,3 +558,16 @@ def test_checkpoints_hold_batch_norm_statistics_of_their_own_weights(tmp_path, t
     assert float(offset.max()) < 1e-3
     lag = (net["moving"].latent_norm.running_mean - moving_latent.mean(0)).abs()
     assert float((lag / moving_latent.std(0).clamp_min(1e-6)).max()) > 1e-2
+
+
+def test_a_tree_based_tagger_refuses_a_bad_inference_batch_size_too():
+    """It scores every jet at once, but a bad batch_size is still an error, not ignored."""
+    from sklearn.linear_model import LogisticRegression
+
+    from heplearn.errors import HeplearnError
+
+    x = np.random.default_rng(0).normal(size=(20, 3))
+    tagger = LogisticRegression().fit(x, np.arange(20) % 2)
+    assert predict(tagger, {"jet_features": x}).shape == (20,)
+    with pytest.raises(HeplearnError, match="batch_size"):
+        predict(tagger, {"jet_features": x}, batch_size=0)
