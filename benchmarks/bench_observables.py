@@ -10,11 +10,13 @@ sample of ``heplearn landscape top``): real multiplicities and substructure.
 Usage::
 
     python benchmarks/bench_observables.py [--n-jets 100000] [--lo 30] [--hi 150]
-        [--slow-jets 3000] [--data DIR]
+        [--slow-jets 3000] [--data DIR] [--multiplicity-scan]
 
 Soft drop (fastjet's awkward soft-drop grooming) and the all-in-one ``jet_observables``
 are timed on the first ``--slow-jets`` jets only, because fastjet's soft drop runs at a
-few hundred jets per second for these multiplicities.
+few hundred jets per second for these multiplicities. ``--multiplicity-scan`` times it
+instead on synthetic jets of exactly 5, 20, 50 and 100 constituents, beside the C/A
+clustering it starts from: how its cost grows with the multiplicity.
 """
 
 from __future__ import annotations
@@ -55,6 +57,21 @@ def rate(fn, table) -> float:
     return len(table) / (time.perf_counter() - t0)
 
 
+def softdrop_scan(n_jets: int) -> None:
+    """Per-jet time of the soft-drop mass (its C/A clustering included) and of that
+    clustering alone, against the multiplicity."""
+    print(f"soft drop against multiplicity: {n_jets} synthetic jets each (timing only)")
+    print(f"{'constituents':>12s} {'C/A clustering us/jet':>22s} {'softdrop_mass us/jet':>21s}")
+    for k in (5, 20, 50, 100):
+        table = synthetic_jets(n_jets, k, k, seed=k)
+        t0 = time.perf_counter()
+        obs._cluster(obs._prepare(table), "cambridge_algorithm")
+        t1 = time.perf_counter()
+        obs.softdrop_mass(table)
+        t2 = time.perf_counter()
+        print(f"{k:12d} {1e6 * (t1 - t0) / n_jets:22.0f} {1e6 * (t2 - t1) / n_jets:21.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-jets", type=int, default=100_000)
@@ -62,8 +79,13 @@ def main() -> None:
     parser.add_argument("--hi", type=int, default=150)
     parser.add_argument("--slow-jets", type=int, default=3000)
     parser.add_argument("--data", help="time this heplearn dataset's jets instead")
+    parser.add_argument("--multiplicity-scan", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.multiplicity_scan:
+        obs.softdrop_mass(synthetic_jets(50, 20, 20))  # warm-up: imports, first clustering
+        softdrop_scan(args.slow_jets)
+        return
 
     if args.data:
         from heplearn.data.dataset import open_dataset

@@ -4,7 +4,11 @@
 #      autocast (finite loss), with its jets/s, and ParticleNet/ParT interleaved against
 #      weaver-core;
 #   2. the engine end to end (`heplearn train`, precision auto = bf16-mixed on CUDA, then
-#      the test-set evaluation) for ParT and ParticleNet at their default presets.
+#      the test-set evaluation) for ParT and ParticleNet at their default presets; on one
+#      GPU Lightning runs this as DDP (NCCL) with one rank;
+#   3. the precise-BatchNorm pooling over two DDP ranks with the statistics on CUDA (NCCL
+#      with a GPU per rank where there are two; on one GPU, gloo on CUDA tensors, since
+#      NCCL takes one rank per GPU), the test that runs on CPU everywhere else.
 #
 # Here, once:   make gpu-bundle     (the packages the device image lacks, for its Python 3.12)
 # On the device (repository root, carry .gpu-deps and the dataset):
@@ -15,6 +19,7 @@
 # reported and the next one still runs; the exit status is 1 if any failed.
 # To try it on a CPU: PYTHON=.venv/bin/python DEVICE=cpu BENCH="--models pfn --rounds 2" \
 #   TRAIN=pfn bash benchmarks/gpu_check.sh
+# and with only the packages the device will have: benchmarks/device_image/sitecustomize.py.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-data/top-atlas-like-30000-seed1}
@@ -54,6 +59,11 @@ checks() {
             rc=1
         fi
     done
+
+    echo "== 3. precise-BatchNorm statistics pooled over two DDP ranks, on $DEVICE"
+    # -W default: a warning from the device's library versions is shown, not an error
+    "$PY" -m pytest tests/training/test_engine.py -q -p no:cacheprovider -W default \
+        -k "pooled_over_ddp_ranks" || { echo "!! step 3 failed"; rc=1; }
     return $rc
 }
 

@@ -456,8 +456,13 @@ def test_recalibrate_batch_norm_averages_the_batch_statistics():
 _POOLING_RANK = """
 import sys, torch
 from heplearn.training.module import recalibrate_batch_norm
-rank, init, out, shares = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-torch.distributed.init_process_group("gloo", init_method=init, rank=rank, world_size=2)
+rank, init, out, shares, device = int(sys.argv[1]), *sys.argv[2:6]
+# on CUDA: NCCL with a GPU per rank where there are two, else gloo on CUDA tensors
+nccl = device == "cuda" and torch.cuda.device_count() >= 2
+device = f"cuda:{rank}" if nccl else device
+torch.distributed.init_process_group(
+    "nccl" if nccl else "gloo", init_method=init, rank=rank, world_size=2
+)
 torch.manual_seed(0)
 xs = [torch.randn(8, 3) * 2 + 5 * i for i in range(5)]
 class Net(torch.nn.Module):
@@ -466,23 +471,30 @@ class Net(torch.nn.Module):
         self.bn = torch.nn.BatchNorm1d(3)
     def forward(self, batch):
         return self.bn(batch["x"])
-net = Net()
+net = Net().to(device)
 net.bn.running_mean.fill_(7.0 + rank)  # what training left: differs between the ranks
 mine = xs[:3] if rank == 0 else xs[3:]  # unequal shares: 3 batches and 2
 if (shares == "3+0" and rank == 1) or shares == "0+0":
     mine = [x[:1] for x in mine]  # one jet per batch: nothing to calibrate on
-used = recalibrate_batch_norm(net, [{"x": x} for x in mine], "cpu", max_batches=10)
+used = recalibrate_batch_norm(net, [{"x": x} for x in mine], device, max_batches=10)
+net.cpu()
 torch.save({"used": used, "mean": net.bn.running_mean, "var": net.bn.running_var,
             "n": net.bn.num_batches_tracked}, out)
 torch.distributed.destroy_process_group()
 """
 
 
+_DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("device", _DEVICES)
 @pytest.mark.parametrize("shares", ["3+2", "3+0", "0+0"])
-def test_recalibrated_batch_norm_statistics_are_pooled_over_ddp_ranks(tmp_path, shares):
-    """Two gloo ranks calibrate on 3 and 2 batches; both end with the average over all
+def test_recalibrated_batch_norm_statistics_are_pooled_over_ddp_ranks(tmp_path, shares, device):
+    """Two ranks calibrate on 3 and 2 batches; both end with the average over all
     five, what one process calibrating on them all gets. A rank without a usable batch
-    contributes nothing; when no rank has one, each keeps the statistics it had."""
+    contributes nothing; when no rank has one, each keeps the statistics it had. On CPU
+    the ranks talk through gloo; on a GPU machine (``benchmarks/gpu_check.sh``) also with
+    the statistics on CUDA: NCCL where there are two GPUs, gloo on one."""
     import subprocess
     import sys
 
@@ -491,7 +503,7 @@ def test_recalibrated_batch_norm_statistics_are_pooled_over_ddp_ranks(tmp_path, 
     init = f"file://{tmp_path / 'rendezvous'}"
     procs = [
         subprocess.Popen(
-            [sys.executable, str(script), str(r), init, str(tmp_path / f"{r}.pt"), shares],
+            [sys.executable, str(script), str(r), init, str(tmp_path / f"{r}.pt"), shares, device],
             stderr=subprocess.PIPE,
             text=True,
         )
