@@ -57,6 +57,8 @@ def test_landscape_writes_the_table_json_and_report(tmp_path, toy_dataset):
     for row in saved:
         assert KEYS <= set(row)
         assert 0.0 <= row["auc"] <= 1.0
+        assert row["manifest"] == str(toy_dataset / "manifest.json")  # what it measured on
+        assert "test_manifest" not in row
     assert saved[0]["parameters"] == 0 and saved[2]["parameters"] > 0
     assert (tmp_path / "report.md").read_text().count("pfn") >= 1
     assert (tmp_path / "rejection.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -290,6 +292,9 @@ def test_independent_test_sample_joins_the_held_out_split(tmp_path, toy_dataset,
     )
     summary = json.loads((tmp_path / "a" / "summary.json").read_text())
     assert summary["independent_test"]["n_jets"] == 300
+    for row in json.loads((tmp_path / "a" / "landscape.json").read_text()):
+        assert row["manifest"] == str(toy_dataset / "manifest.json")
+        assert row["test_manifest"] == str(extra / "manifest.json")
     assert sum(summary["n_test"].values()) == 80 + 300
     for a, b in zip(alone, both, strict=True):
         assert a["model"] == b["model"] and a["train_seconds"] == b["train_seconds"]

@@ -215,6 +215,40 @@ def test_a_run_evaluates_with_the_particle_features_it_was_trained_on(tmp_path, 
     assert metrics["auc"] == pytest.approx(auc(predict(load_tagger(run), test), test["label"]))
 
 
+def test_inputs_that_do_not_fit_the_tagger_are_refused_by_name(tmp_path, toy_table):
+    """Mismatched feature dimensions (inputs built with other particle features, another
+    number of kNN coordinates, jet observables of another width) or a missing input get
+    an error naming the array and both counts, not a shape error deep inside a layer."""
+    from heplearn.errors import HeplearnError
+
+    result = train(
+        toy_table, tmp_path / "pn", model="particlenet", particle_features="kinematic", **FAST
+    )
+    tagger = load_tagger(tmp_path / "pn")
+    test = subset(result.extra["arrays"], result.extra["test_index"])
+    assert predict(tagger, test).shape == test["label"].shape
+    kinpid = build_inputs(
+        toy_table[:10], required_inputs("particlenet"), TrainConfig(model="particlenet")
+    )
+    assert kinpid["features"].shape[-1] == 13  # the default set: kinematics, charge, type
+    with pytest.raises(
+        HeplearnError, match="'features' has 13 columns, the tagger was trained on 7"
+    ):
+        predict(tagger, kinpid)
+    points = np.zeros((*test["points"].shape[:2], 3), np.float32)
+    with pytest.raises(HeplearnError, match="'points' has 3 columns, the tagger was trained on 2"):
+        predict(tagger, {**test, "points": points})
+    with pytest.raises(HeplearnError, match=r"the input arrays lack \['points'\]"):
+        predict(tagger, {k: v for k, v in test.items() if k != "points"})
+    result = train(toy_table, tmp_path / "bdt", model="bdt", **FAST)
+    test = subset(result.extra["arrays"], result.extra["test_index"])
+    width = test["jet_features"].shape[1]
+    with pytest.raises(
+        HeplearnError, match=f"'jet_features' has 10 columns, .* trained on {width}"
+    ):
+        predict(load_tagger(tmp_path / "bdt"), {"jet_features": test["jet_features"][:, :10]})
+
+
 def test_onnx_export_agrees_with_torch(tmp_path, toy_table):
     ort = pytest.importorskip("onnxruntime")
     result = train(toy_table, tmp_path / "run", model="pfn", **{**FAST, "epochs": 1})
@@ -307,6 +341,41 @@ def test_lorentz_scalars_from_the_particle_features_reach_the_model(tmp_path, to
     test = subset(res.extra["arrays"], res.extra["test_index"])
     scores = predict(tagger, test)
     assert np.all(np.isfinite(scores)) and evaluate(tmp_path / "ln", toy_table, bootstrap=0)
+
+
+def test_early_stopping_ends_the_run_and_keeps_the_epoch_of_lowest_validation_loss(
+    tmp_path, toy_table
+):
+    """With patience 2 (and a learning rate of 3e-3) the DNN overfits the toy jets and
+    stops well before its 30 epochs, after two epochs without a new lowest validation
+    loss; best.ckpt holds that lowest epoch, last.ckpt the final one."""
+    run = tmp_path / "dnn"
+    train(toy_table, run, model="dnn", **{**FAST, "epochs": 30}, lr=3e-3, early_stopping_patience=2)
+    val = [epoch["val_loss"] for epoch in json.loads((run / "history.json").read_text())]
+    assert len(val) < 30
+    best = int(np.argmin(val))
+    assert len(val) == best + 3  # stopped after 2 epochs without improvement
+    checkpoints = {
+        which: torch.load(run / "checkpoints" / f"{which}.ckpt", weights_only=True)
+        for which in ("best", "last")
+    }
+    assert checkpoints["best"]["epoch"] == best
+    assert checkpoints["last"]["epoch"] == len(val) - 1
+
+
+def test_the_device_is_cuda_then_mps_then_cpu_with_bf16_on_cuda_only(monkeypatch):
+    from heplearn.training.engine import _accelerator
+
+    def choose(cuda: bool, mps: bool, **config) -> tuple[str, str]:
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+        return _accelerator(TrainConfig(model="pfn", **config))
+
+    assert choose(True, True) == ("cuda", "bf16-mixed")
+    assert choose(False, True) == ("mps", "32-true")
+    assert choose(False, False) == ("cpu", "32-true")
+    assert choose(True, False, accelerator="cpu") == ("cpu", "32-true")
+    assert choose(True, False, precision="32") == ("cuda", "32-true")
 
 
 def test_one_class_is_refused(tmp_path, toy_table):

@@ -739,6 +739,9 @@ def landscape(
     -------
     One dict per model with ``model, parameters, auc, accuracy, rejection_at_0.3,
     rejection_at_0.5, train_seconds, inference_jets_per_second`` and the uncertainties.
+    ``OUT/landscape.json`` holds these rows, each with the path of the dataset's
+    ``manifest`` (``None`` for data read from a file without one) and, with an
+    independent test sample, its ``test_manifest``.
     """
     from heplearn import models as registry
     from heplearn.evaluation.metrics import evaluate_scores
@@ -886,7 +889,11 @@ def landscape(
         "models": rows,
         **extra,
     }
-    write_json(out / "landscape.json", rows)
+    # every row names the data it was measured on (summary.json describes them in full)
+    provenance = {"manifest": source.get("manifest")}
+    if extra_source is not None:
+        provenance["test_manifest"] = extra_source.get("manifest")
+    write_json(out / "landscape.json", [{**row, **provenance} for row in rows])
     write_json(out / "summary.json", summary)
     write_report(
         out,

@@ -494,6 +494,33 @@ def _read_config(run_dir: Path) -> TrainConfig:
     return TrainConfig.cast(data.get("config", {}))
 
 
+def _check_inputs(tagger, arrays: dict[str, np.ndarray]) -> None:
+    """Refuse input arrays a tagger cannot read: a missing input, or a number of features
+    (per particle: ``features``; per jet: ``jet_features``) or of kNN coordinates
+    (``points``) other than the tagger was trained on, naming the array and both counts."""
+    if hasattr(tagger, "predict_proba"):  # a tree ensemble or logistic regression
+        reads = ("jet_features",)
+        trained = {"jet_features": getattr(tagger, "n_features_in_", None)}
+    else:
+        reads = tuple(tagger.inputs)
+        scaler = getattr(tagger, "scaler", None)  # None: a bare network, not a trained tagger
+        trained = {k: len(getattr(scaler, f"mean_{k}")) for k in getattr(scaler, "keys", ())}
+        trained["points"] = getattr(getattr(tagger, "network", tagger), "n_coordinates", None)
+    missing = [k for k in reads if k not in arrays]
+    if missing:
+        raise HeplearnError(
+            f"predict: the tagger reads {list(reads)}, the input arrays lack {missing}; "
+            "build them with heplearn.training.build_inputs and the run's config"
+        )
+    for key, n in trained.items():
+        if n is not None and key in reads and np.shape(arrays[key])[-1] != n:
+            raise HeplearnError(
+                f"predict: {key!r} has {np.shape(arrays[key])[-1]} columns, the tagger was "
+                f"trained on {n}; build the inputs with the run's config (its "
+                "particle_features), e.g. through heplearn.training.evaluate(run, data)"
+            )
+
+
 @torch.no_grad()
 def predict(tagger, arrays: dict[str, np.ndarray], batch_size: int = 256) -> np.ndarray:
     """Signal probability (softmax of class 1) for each jet of the input arrays.
@@ -508,6 +535,7 @@ def predict(tagger, arrays: dict[str, np.ndarray], batch_size: int = 256) -> np.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise HeplearnError(f"predict: batch_size must be a whole number >= 1, got {batch_size!r}")
+    _check_inputs(tagger, arrays)
     if hasattr(tagger, "predict_proba"):
         return np.asarray(tagger.predict_proba(arrays["jet_features"])[:, 1], dtype=float)
     tagger.eval()
