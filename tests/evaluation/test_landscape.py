@@ -679,3 +679,24 @@ def test_cli_train_options_override_only_what_they_name_in_a_config_file(tmp_pat
     )  # fmt: skip
     assert result.exit_code != 0
     assert "--lambda, --decorrelate-variable and --bias-corrected need" in result.output
+
+
+def test_cli_full_landscape_with_a_learning_curve_end_to_end(tmp_path, toy_dataset):
+    """`--full --learning-curve` through the command line on the toy jets: the published
+    presets (the PFN at its paper's 83k-parameter size), the curve's figure and table."""
+    out = tmp_path / "full"
+    args = ["landscape", "top", "--full", "--data", str(toy_dataset), "--out", str(out)]
+    models = ["--models", "logreg", "--models", "pfn", "--models", "tau32-cut"]
+    result = CliRunner().invoke(app, [*args, *models, "--learning-curve"])
+    assert result.exit_code == 0, result.output
+    rows = {r["model"]: r for r in json.loads((out / "landscape.json").read_text())}
+    assert set(rows) == {"logreg", "pfn", "tau32-cut"}
+    assert rows["pfn"]["preset"] == "default" and rows["pfn"]["parameters"] > 80_000
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["mode"] == "full" and summary["splits"]["test"] == 80
+    curve = summary["learning_curve"]
+    assert set(curve) == {"logreg", "pfn"}  # the cut-based tagger is not trained
+    assert curve["pfn"]["n_train"][-1] == summary["splits"]["train"]
+    for figure in ("learning_curve_auc.png", "learning_curve_r30.png"):
+        assert (out / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Learning curve" in (out / "report.md").read_text()
