@@ -362,6 +362,37 @@ def test_each_model_is_handed_only_the_arrays_it_reads(toy_table):
     assert np.array_equal(plain["vectors"], every["vectors"][:, :16])
 
 
+def test_quark_gluon_lorentznet_gets_its_papers_setup(toy_table):
+    """For q/g LorentzNet runs as its authors' q/g release does: no beam spurions, c =
+    10⁻³, and the particle type (here charge and the five type flags of the kinpid
+    features) as node scalars, which reach it as columns of its particle features. The
+    top landscape keeps the model's defaults (beam spurions, c = 5·10⁻³, no scalars)."""
+    from heplearn import models
+    from heplearn.representations import KINPID_FEATURES
+    from heplearn.training import TrainConfig
+
+    size = landscape_module.SIZES["quick"]
+    config = TrainConfig.cast(None, particle_features="kinpid")
+    qg = landscape_module._model_config("lorentznet", size, config, {}, "qg")
+    scalars = [KINPID_FEATURES.index("charge"), *range(8, 13)]
+    assert KINPID_FEATURES[8:13] == (
+        "is_charged_hadron",
+        "is_neutral_hadron",
+        "is_photon",
+        "is_electron",
+        "is_muon",
+    )
+    assert qg.model_overrides == {"beams": None, "c_weight": 1e-3, "scalar_features": scalars}
+    inputs = landscape_module._model_inputs(qg, toy_table, {})
+    assert inputs["features"].shape[-1] == len(KINPID_FEATURES)
+    net = models.create("lorentznet", preset=qg.preset, **qg.model_overrides)
+    assert net.inputs == ("vectors", "features")
+    assert net.embedding.in_features == 1 + 6  # ψ(mass) and the six type scalars
+    top = landscape_module._model_config("lorentznet", size, config, {}, "top")
+    assert top.model_overrides == {}
+    assert landscape_module._model_config("pfn", size, config, {}, "qg").model_overrides == {}
+
+
 def test_published_dnn_sees_topodnn_aligned_inputs_on_train_and_test(
     tmp_path, toy_dataset, toy_jets
 ):

@@ -137,6 +137,15 @@ SIZES = {
 CLASSIC_TAGGERS = ("tau32-cut", "jh-tagger")
 
 _DETECTOR = {"top": "atlas-like", "qg": "none"}
+#: The Lorentz scalars among the particle features: charge and particle type.
+_PID_SCALARS = (
+    "charge",
+    "is_charged_hadron",
+    "is_neutral_hadron",
+    "is_photon",
+    "is_electron",
+    "is_muon",
+)
 #: Per-particle network inputs: for top, the kinematics only, since the reference dataset
 #: stores four-momenta only and its published networks saw nothing else; for q/g, the
 #: kinematics with charge and particle type (energyflow's PFN-ID setting).
@@ -149,6 +158,14 @@ _PARTICLE_FEATURES = {"top": "kinematic", "qg": "kinpid"}
 #: AUC (``benchmarks/bench_constituent_budget.py --features``). :func:`_model_inputs` builds
 #: them with the model's own number of constituents.
 _PUBLISHED_PARTICLE_FEATURES = {"top": {"dnn": "topodnn"}}
+#: Per process, the model options of a paper's own setup for that process, at every preset.
+#: LorentzNet's quark/gluon release (arXiv:2201.08187, github.com/sdogsq/LorentzNet-release,
+#: logs/qg/pretrained/args.json and qg/dataset.py) adds no beam spurions, uses c = 10⁻³ and
+#: gives each node its particle type as scalars: here the Lorentz scalars of the particle
+#: features, charge and the five type flags (its one-hot of eight |PDG ids| is finer).
+_PROCESS_MODEL_OVERRIDES = {
+    "qg": {"lorentznet": {"beams": None, "c_weight": 1e-3, "scalar_names": _PID_SCALARS}},
+}
 
 
 def default_models(process: str = "top", mode: str = "quick") -> list[str]:
@@ -379,10 +396,18 @@ def _finished_run(
     return int(metrics["parameters"]), float(metrics["train_seconds"])
 
 
-def _model_config(name: str, size: LandscapeSize, config, own: dict[str, str]):
+def _model_config(
+    name: str, size: LandscapeSize, config, own: dict[str, str], process: str = "top"
+):
     """The training config of one model under the landscape's budget: its epochs, preset,
-    number of constituents and, if ``own`` names a set for it, its own particle features."""
+    number of constituents, if ``own`` names a set for it its own particle features, and
+    the options of its paper's setup for ``process`` (:data:`_PROCESS_MODEL_OVERRIDES`;
+    ``scalar_names`` become the ``scalar_features`` indices of those particle features)."""
     features = _feature_names(own[name]) if name in own else config.particle_features
+    overrides = dict(_PROCESS_MODEL_OVERRIDES.get(process, {}).get(name, {}))
+    names = overrides.pop("scalar_names", ())
+    if names:
+        overrides["scalar_features"] = [features.index(n) for n in names if n in features]
     return config.model_copy(
         update={
             "model": name,
@@ -390,6 +415,7 @@ def _model_config(name: str, size: LandscapeSize, config, own: dict[str, str]):
             "preset": size.preset_for.get(name, size.preset),
             "max_particles": size.particles_for.get(name, size.max_particles),
             "particle_features": features,
+            "model_overrides": {**config.model_overrides, **overrides},
         }
     )
 
@@ -835,7 +861,7 @@ def landscape(
             rows.append({**_row(name, m, 0, 0.0, rate), "trainings": 0})
         else:
             row, s, curve = _trained_model(
-                _model_config(name, size, config, own),
+                _model_config(name, size, config, own, process),
                 table,
                 splits,
                 arrays,

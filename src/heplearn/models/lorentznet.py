@@ -135,8 +135,10 @@ class LorentzNet(nn.Module):
     ``scalar_features`` is not empty. Output: logits ``(B, n_classes)``.
 
     Defaults (paper, top tagging): 6 LGEBs, 72 hidden, c = 5·10⁻³ (the value in the authors'
-    released top-tagging configuration; the issue's 10⁻³ is the qg value we could not
-    confirm), decoder dropout 0.2 — 224k parameters in the paper.
+    released top-tagging configuration; 10⁻³ is their quark/gluon value, in the release's
+    ``logs/qg/pretrained/args.json``, which ``heplearn landscape qg`` uses with
+    ``beams=None`` and particle-type scalars, as their q/g data loader builds the nodes),
+    decoder dropout 0.2 — 224k parameters in the paper.
 
     Deviation: pooling averages over real nodes (the reference averages over all padded
     slots, so its output changes with the amount of padding).
