@@ -21,7 +21,7 @@ def jets_3_1_5():
 def test_public_api():
     assert sorted(rep.__all__) == [
         "DEFAULT_FEATURES", "FEATURES", "KINPID_FEATURES", "MOMENTUM_FEATURES",
-        "PAIRWISE_FEATURES", "TOPODNN_FEATURES", "beam_vectors", "event_image",
+        "PAIRWISE_FEATURES", "PID_FEATURES", "TOPODNN_FEATURES", "beam_vectors", "event_image",
         "four_vectors", "jet_image", "knn_indices", "pair_mask", "pairwise_features",
         "pairwise_features_from_table", "particle_cloud", "register_feature", "with_beams",
     ]  # fmt: skip

@@ -137,15 +137,6 @@ SIZES = {
 CLASSIC_TAGGERS = ("tau32-cut", "jh-tagger")
 
 _DETECTOR = {"top": "atlas-like", "qg": "none"}
-#: The Lorentz scalars among the particle features: charge and particle type.
-_PID_SCALARS = (
-    "charge",
-    "is_charged_hadron",
-    "is_neutral_hadron",
-    "is_photon",
-    "is_electron",
-    "is_muon",
-)
 #: Per-particle network inputs: for top, the kinematics only, since the reference dataset
 #: stores four-momenta only and its published networks saw nothing else; for q/g, the
 #: kinematics with charge and particle type (energyflow's PFN-ID setting).
@@ -161,10 +152,11 @@ _PUBLISHED_PARTICLE_FEATURES = {"top": {"dnn": "topodnn"}}
 #: Per process, the model options of a paper's own setup for that process, at every preset.
 #: LorentzNet's quark/gluon release (arXiv:2201.08187, github.com/sdogsq/LorentzNet-release,
 #: logs/qg/pretrained/args.json and qg/dataset.py) adds no beam spurions, uses c = 10⁻³ and
-#: gives each node its particle type as scalars: here the Lorentz scalars of the particle
-#: features, charge and the five type flags (its one-hot of eight |PDG ids| is finer).
+#: gives each node its particle type as scalars (``pid_scalars``): here the particle
+#: features' charge and five type flags, :data:`heplearn.representations.PID_FEATURES` (its
+#: one-hot of eight |PDG ids| is finer).
 _PROCESS_MODEL_OVERRIDES = {
-    "qg": {"lorentznet": {"beams": None, "c_weight": 1e-3, "scalar_names": _PID_SCALARS}},
+    "qg": {"lorentznet": {"beams": None, "c_weight": 1e-3, "pid_scalars": True}},
 }
 
 
@@ -402,12 +394,14 @@ def _model_config(
     """The training config of one model under the landscape's budget: its epochs, preset,
     number of constituents, if ``own`` names a set for it its own particle features, and
     the options of its paper's setup for ``process`` (:data:`_PROCESS_MODEL_OVERRIDES`;
-    ``scalar_names`` become the ``scalar_features`` indices of those particle features)."""
+    ``pid_scalars``: the ``scalar_features`` are the particle-identification columns of
+    its particle features)."""
+    from heplearn.representations import PID_FEATURES
+
     features = _feature_names(own[name]) if name in own else config.particle_features
     overrides = dict(_PROCESS_MODEL_OVERRIDES.get(process, {}).get(name, {}))
-    names = overrides.pop("scalar_names", ())
-    if names:
-        overrides["scalar_features"] = [features.index(n) for n in names if n in features]
+    if overrides.pop("pid_scalars", False):
+        overrides["scalar_features"] = [features.index(n) for n in PID_FEATURES if n in features]
     return config.model_copy(
         update={
             "model": name,

@@ -29,6 +29,7 @@ __all__ = [
     "FEATURES",
     "DEFAULT_FEATURES",
     "KINPID_FEATURES",
+    "PID_FEATURES",
     "MOMENTUM_FEATURES",
     "TOPODNN_FEATURES",
     "LOG_EPS",
@@ -176,8 +177,8 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     "log_e_rel",
     "delta_r",
 )
-#: ParT's JetClass "kinematics + particle identification" inputs (no impact parameters).
-KINPID_FEATURES: tuple[str, ...] = DEFAULT_FEATURES + (
+#: The particle identification among them: charge and particle type (Lorentz scalars).
+PID_FEATURES: tuple[str, ...] = (
     "charge",
     "is_charged_hadron",
     "is_neutral_hadron",
@@ -185,6 +186,8 @@ KINPID_FEATURES: tuple[str, ...] = DEFAULT_FEATURES + (
     "is_electron",
     "is_muon",
 )
+#: ParT's JetClass "kinematics + particle identification" inputs (no impact parameters).
+KINPID_FEATURES: tuple[str, ...] = DEFAULT_FEATURES + PID_FEATURES
 #: TopoDNN's inputs (Pearkes et al., arXiv:1704.02124): each constituent's pT and angles
 #: after translating the hardest constituent to the origin, rotating the second-hardest
 #: directly below it and flipping the harder side to η' > 0; pT' as a fraction of the
