@@ -531,7 +531,9 @@ def predict(tagger, arrays: dict[str, np.ndarray], batch_size: int = 256) -> np.
     is a fresh ``mmap`` whose pages the kernel zeroes on first touch (LorentzNet: 1.9M
     minor page faults per 4096 jets against 0.36M), and in a fresh process every network
     scored about half as fast on this project's 2-core CPU. The batch size is checked
-    for every tagger, the tree-based ones (which score all jets at once) included.
+    for every tagger, the tree-based ones (which score all jets at once) included, and so
+    are the arrays: a missing input, or another number of particle features, kNN
+    coordinates or jet observables than the tagger was trained on, is refused by name.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise HeplearnError(f"predict: batch_size must be a whole number >= 1, got {batch_size!r}")
