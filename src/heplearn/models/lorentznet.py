@@ -137,7 +137,8 @@ class LorentzNet(nn.Module):
     Defaults (paper, top tagging): 6 LGEBs, 72 hidden, c = 5·10⁻³ (the value in the authors'
     released top-tagging configuration; 10⁻³ is their quark/gluon value, in the release's
     ``logs/qg/pretrained/args.json``, which ``heplearn landscape qg`` uses with
-    ``beams=None`` and particle-type scalars, as their q/g data loader builds the nodes),
+    ``beams=None`` and particle-type scalars, as their q/g data loader builds the nodes;
+    ψ(m) stays beside them, where their q/g nodes carry the type one-hot alone),
     decoder dropout 0.2 — 224k parameters in the paper.
 
     Deviation: pooling averages over real nodes (the reference averages over all padded
